@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import { SANDBOX_DEFAULTS, ZOPAY_DEFAULT_RATE_LIMIT_PER_MINUTE } from './zopay/defaults.js';
+
+/** The only module that reads process.env. Everything else receives a frozen Config. */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+/** Unset stays undefined so that the caller can pick an environment-dependent default. */
+const optionalBool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .optional()
+  .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes'));
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+const optionalUrl = (protocols: RegExp) =>
+  optionalString.pipe(
+    z
+      .string()
+      .url()
+      .refine((v) => protocols.test(new URL(v).protocol), { message: 'unsupported URL scheme' })
+      .optional(),
+  );
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(4000, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+
+  ZOPAY_BASE_URL: optionalUrl(/^https?:$/),
+  ZOPAY_API_KEY: z.string().min(1).default(SANDBOX_DEFAULTS.apiKey),
+  ZOPAY_API_SECRET: z.string().min(1).default(SANDBOX_DEFAULTS.apiSecret),
+  ZOPAY_ORIGIN: z.string().min(1).default(SANDBOX_DEFAULTS.origin),
+  ZOPAY_WEBHOOK_SECRET: z.string().min(1).default(SANDBOX_DEFAULTS.webhookSecret),
+  ZOPAY_WEBHOOK_SECRET_PREVIOUS: optionalString,
+  ZOPAY_QUOTE_PATH: z.string().startsWith('/').default('/api/v1/disbursements/quote'),
+  ZOPAY_CONNECT_TIMEOUT_MS: int(3_000, 100, 60_000),
+  ZOPAY_REQUEST_TIMEOUT_MS: int(10_000, 100, 120_000),
+  ZOPAY_OPERATION_DEADLINE_MS: int(20_000, 500, 300_000),
+  ZOPAY_MAX_ATTEMPTS: int(4, 1, 10),
+  ZOPAY_RATE_LIMIT_PER_MINUTE: int(ZOPAY_DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 100_000),
+
+  SANDBOX_PORT: int(SANDBOX_DEFAULTS.port, 0, 65535),
+  SANDBOX_TIME_SCALE: z.coerce.number().positive().max(100_000).default(1),
+
+  REDIS_URL: optionalUrl(/^rediss?:$/),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('zopay:'),
+
+  AUTH_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  AUTH_JWKS_URL: optionalUrl(/^https?:$/),
+  AUTH_JWT_ISSUER: optionalString,
+  AUTH_JWT_AUDIENCE: optionalString,
+
+  GRAPHIQL_ENABLED: optionalBool,
+  INTROSPECTION_ENABLED: optionalBool,
+  CORS_ORIGINS: csv,
+  MAX_BODY_BYTES: int(100_000, 1_000, 10_000_000),
+  WEBHOOK_MAX_BODY_BYTES: int(64_000, 1_000, 10_000_000),
+  WEBHOOK_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 8 * 3600, 90 * 24 * 3600),
+  IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 24 * 3600, 90 * 24 * 3600),
+  RECONCILE_INTERVAL_MS: int(15_000, 1_000, 600_000),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1_000),
+});
+
+type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  zopay: {
+    /** Undefined: start the embedded sandbox and use it. */
+    baseUrl: string | undefined;
+    apiKey: string;
+    apiSecret: string;
+    origin: string;
+    webhookSecrets: readonly string[];
+    quotePath: string;
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
+    operationDeadlineMs: number;
+    maxAttempts: number;
+    rateLimitPerMinute: number;
+  };
+  sandbox: { port: number; timeScale: number };
+  redis: { url: string | undefined; keyPrefix: string };
+  auth: {
+    jwtSecret: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+  };
+  http: {
+    graphiql: boolean;
+    introspection: boolean;
+    corsOrigins: readonly string[];
+    maxBodyBytes: number;
+    webhookMaxBodyBytes: number;
+  };
+  webhookDedupeTtlSeconds: number;
+  idempotencyTtlSeconds: number;
+  reconcileIntervalMs: number;
+  wsMaxSubscriptionsPerConnection: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Parses and checks the environment; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+
+  if (isProduction) {
+    if (!e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
+      problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: required in production (client authentication)');
+    }
+    if (!e.ZOPAY_BASE_URL) {
+      problems.push('ZOPAY_BASE_URL: required in production (the embedded sandbox is for development)');
+    } else {
+      const u = new URL(e.ZOPAY_BASE_URL);
+      if (u.protocol !== 'https:' && !LOOPBACK_HOSTS.has(u.hostname)) {
+        problems.push('ZOPAY_BASE_URL: must be https:// in production (loopback hosts excepted)');
+      }
+    }
+    const sandboxValues: [keyof Env, string][] = [
+      ['ZOPAY_API_KEY', SANDBOX_DEFAULTS.apiKey],
+      ['ZOPAY_API_SECRET', SANDBOX_DEFAULTS.apiSecret],
+      ['ZOPAY_WEBHOOK_SECRET', SANDBOX_DEFAULTS.webhookSecret],
+    ];
+    for (const [name, def] of sandboxValues) {
+      if (e[name] === def) problems.push(`${name}: must be set to your real ZoPay value in production`);
+    }
+  }
+  if (e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
+    problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: required with AUTH_JWKS_URL');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const devDefault = !isProduction;
+  const config: Config = {
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    zopay: {
+      baseUrl: e.ZOPAY_BASE_URL?.replace(/\/+$/, ''),
+      apiKey: e.ZOPAY_API_KEY,
+      apiSecret: e.ZOPAY_API_SECRET,
+      origin: e.ZOPAY_ORIGIN,
+      webhookSecrets: [e.ZOPAY_WEBHOOK_SECRET, ...(e.ZOPAY_WEBHOOK_SECRET_PREVIOUS ? [e.ZOPAY_WEBHOOK_SECRET_PREVIOUS] : [])],
+      quotePath: e.ZOPAY_QUOTE_PATH,
+      connectTimeoutMs: e.ZOPAY_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: e.ZOPAY_REQUEST_TIMEOUT_MS,
+      operationDeadlineMs: e.ZOPAY_OPERATION_DEADLINE_MS,
+      maxAttempts: e.ZOPAY_MAX_ATTEMPTS,
+      rateLimitPerMinute: e.ZOPAY_RATE_LIMIT_PER_MINUTE,
+    },
+    sandbox: { port: e.SANDBOX_PORT, timeScale: e.SANDBOX_TIME_SCALE },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET,
+      jwksUrl: e.AUTH_JWKS_URL,
+      issuer: e.AUTH_JWT_ISSUER,
+      audience: e.AUTH_JWT_AUDIENCE,
+    },
+    http: {
+      graphiql: e.GRAPHIQL_ENABLED ?? devDefault,
+      introspection: e.INTROSPECTION_ENABLED ?? devDefault,
+      corsOrigins: e.CORS_ORIGINS,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    },
+    webhookDedupeTtlSeconds: e.WEBHOOK_DEDUPE_TTL_SECONDS,
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(o);
+}
