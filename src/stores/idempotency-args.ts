@@ -1,0 +1,16 @@
+import type { IdempotencyBeginInput, IdempotencyLockInput } from './types.js';
+import { assertKeyPart, assertPositiveInt } from './validate.js';
+
+export function validateBegin(input: IdempotencyBeginInput): void {
+  assertKeyPart('scope', input.scope);
+  assertKeyPart('fingerprint', input.fingerprint);
+  assertKeyPart('lockOwner', input.lockOwner);
+  assertPositiveInt('lockTtlMs', input.lockTtlMs);
+  assertPositiveInt('recordTtlSeconds', input.recordTtlSeconds);
+  if (input.upstreamKey !== undefined) assertKeyPart('upstreamKey', input.upstreamKey);
+}
+
+export function validateLock(input: IdempotencyLockInput): void {
+  assertKeyPart('scope', input.scope);
+  assertKeyPart('lockOwner', input.lockOwner);
+}

@@ -1,0 +1,35 @@
+import type { RateLimitInput } from './types.js';
+import { assertKeyPart, assertPositiveInt } from './validate.js';
+
+/**
+ * GCRA (generic cell rate algorithm): one number per key, the theoretical arrival time (TAT). A burst of
+ * `limit` is allowed, then one request every windowMs / limit. The Redis limiter runs the same arithmetic
+ * in Lua; EPSILON absorbs floating-point error so that exactly `limit` requests fit in a burst.
+ */
+export const GCRA_EPSILON_MS = 1e-6;
+
+export function validateRateLimit(input: RateLimitInput): number {
+  assertKeyPart('key', input.key);
+  assertPositiveInt('limit', input.limit);
+  assertPositiveInt('windowMs', input.windowMs);
+  const cost = input.cost ?? 1;
+  assertPositiveInt('cost', cost);
+  if (cost > input.limit) throw new TypeError('cost must not exceed limit');
+  return cost;
+}
+
+export type GcraStep =
+  | { allowed: true; remaining: number; tat: number; ttlMs: number }
+  | { allowed: false; retryAfterMs: number };
+
+export function gcra(storedTat: number | undefined, now: number, limit: number, windowMs: number, cost: number): GcraStep {
+  const interval = windowMs / limit;
+  const tat = Math.max(storedTat ?? now, now);
+  const newTat = tat + interval * cost;
+  const allowAt = newTat - windowMs;
+  if (allowAt - now > GCRA_EPSILON_MS) {
+    return { allowed: false, retryAfterMs: Math.max(1, Math.ceil(allowAt - now - GCRA_EPSILON_MS)) };
+  }
+  const remaining = Math.max(0, Math.floor((now + windowMs - newTat) / interval + GCRA_EPSILON_MS));
+  return { allowed: true, remaining, tat: newTat, ttlMs: Math.max(1, Math.ceil(newTat - now)) };
+}
