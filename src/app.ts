@@ -1,0 +1,156 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from './config.js';
+import type { Logger } from './lib/logger.js';
+import type { TokenVerifier } from './auth/tokens.js';
+import { bearerToken } from './auth/tokens.js';
+import { createContext } from './context.js';
+import type { PayoutService } from './services/payouts.js';
+import { buildYoga, type GatewayYoga } from './http/yoga.js';
+import { attachGraphQLWs } from './http/ws.js';
+import { BodyTooLargeError, declaredTooLarge, readCappedBody } from './http/body.js';
+import { sendJson } from './http/respond.js';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+export interface AppDeps {
+  config: Config;
+  schema: GraphQLSchema;
+  log: Logger;
+  payouts: PayoutService;
+  verifyToken: TokenVerifier;
+  /** Development only: pre-filled in GraphiQL. */
+  devToken?: string;
+  /** Extra routes by "METHOD /path" (webhooks, metrics). */
+  routes?: Record<string, RouteHandler>;
+  /** Readiness checks; each rejects or returns false when not ready. */
+  readiness?: Record<string, () => Promise<boolean>>;
+  yogaPlugins?: Plugin[];
+  clock?: { now(): number };
+  onClose?: () => Promise<void>;
+}
+
+export interface App {
+  server: Server;
+  yoga: GatewayYoga;
+  listen(port: number, host: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+export function buildApp(deps: AppDeps): App {
+  const { config, log } = deps;
+  const now = () => deps.clock?.now() ?? Date.now();
+  const yoga = buildYoga({
+    schema: deps.schema,
+    log,
+    graphiql: config.http.graphiql,
+    introspection: config.http.introspection,
+    ...(deps.devToken ? { devToken: deps.devToken } : {}),
+    plugins: deps.yogaPlugins ?? [],
+    context: async ({ request, wsViewer }) => {
+      let viewer = wsViewer ?? null;
+      if (wsViewer === undefined) {
+        const token = bearerToken(request.headers.get('authorization'));
+        viewer = token ? await deps.verifyToken(token) : null;
+        if (viewer?.expiresAt !== undefined && viewer.expiresAt <= now()) viewer = null;
+      }
+      return createContext({ viewer, payouts: deps.payouts, requestId: request.headers.get('x-request-id') ?? randomUUID() });
+    },
+  });
+
+  const routes = deps.routes ?? {};
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'request handler failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = routes[`${req.method} ${path}`];
+    if (route) return route(req, res);
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/readyz') return readiness(res);
+    if (path !== yoga.graphqlEndpoint) return sendJson(res, 404, { error: 'not found' });
+
+    const cap = config.http.maxBodyBytes;
+    if (declaredTooLarge(req, cap)) return sendJson(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    if (req.headers['content-length'] === undefined && req.method === 'POST') {
+      // Chunked body: read it here under the cap, then hand Yoga the bytes.
+      let body: Buffer;
+      try {
+        body = await readCappedBody(req, cap);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          res.setHeader('connection', 'close');
+          return sendJson(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        }
+        throw err;
+      }
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'transfer-encoding') headers.set(k, v);
+      const response = await yoga.fetch(new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body) }), {});
+      return pipeResponse(response, res);
+    }
+    // Declared length within the cap: Yoga reads the node request directly (the fast path).
+    await yoga.requestListener(req, res);
+  }
+
+  async function readiness(res: ServerResponse): Promise<void> {
+    const checks: Record<string, boolean> = {};
+    await Promise.all(
+      Object.entries(deps.readiness ?? {}).map(async ([name, check]) => {
+        checks[name] = await check().catch(() => false);
+      }),
+    );
+    const ok = Object.values(checks).every(Boolean);
+    sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
+  }
+
+  const ws = attachGraphQLWs({
+    server,
+    yoga,
+    verifyToken: deps.verifyToken,
+    log,
+    maxSubscriptionsPerConnection: config.wsMaxSubscriptionsPerConnection,
+    maxPayloadBytes: config.http.maxBodyBytes,
+    connectionInitWaitMs: 3_000,
+    keepAliveMs: 12_000,
+    now,
+  });
+
+  return {
+    server,
+    yoga,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const addr = server.address();
+          const p = typeof addr === 'object' && addr ? addr.port : port;
+          resolve({ port: p, url: `http://${host.includes(':') ? `[${host}]` : host}:${p}` });
+        });
+      }),
+    close: async () => {
+      await ws.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await deps.onClose?.();
+    },
+  };
+}
+
+async function pipeResponse(response: Response, res: ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((v, k) => (headers[k] = v));
+  res.writeHead(response.status, headers);
+  if (!response.body) return void res.end();
+  for await (const chunk of response.body) res.write(chunk);
+  res.end();
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Viewer } from './viewer.js';
+
+export type TokenVerifier = (token: string) => Promise<Viewer | null>;
+
+export interface TokenVerifierOptions {
+  /** HS256 shared secret. */
+  jwtSecret?: string;
+  /** Or a JWKS endpoint for asymmetric tokens (issuer and audience then required). */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** Allowed clock skew in seconds. */
+  clockToleranceSeconds?: number;
+}
+
+/** Verifies bearer JWTs; returns null for anything invalid (the reason is never shown to clients). */
+export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
+  let key: Uint8Array | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (opts.jwksUrl) {
+    key = createRemoteJWKSet(new URL(opts.jwksUrl));
+    algorithms = ['RS256', 'ES256', 'PS256', 'EdDSA'];
+  } else if (opts.jwtSecret) {
+    key = new TextEncoder().encode(opts.jwtSecret);
+    algorithms = ['HS256'];
+  } else {
+    throw new Error('createTokenVerifier needs jwtSecret or jwksUrl');
+  }
+  return async (token) => {
+    try {
+      const verifyOpts = {
+        algorithms,
+        clockTolerance: opts.clockToleranceSeconds ?? 5,
+        ...(opts.issuer ? { issuer: opts.issuer } : {}),
+        ...(opts.audience ? { audience: opts.audience } : {}),
+      };
+      const { payload } =
+        typeof key === 'function' ? await jwtVerify(token, key, verifyOpts) : await jwtVerify(token, key, verifyOpts);
+      return viewerFromClaims(payload);
+    } catch {
+      return null;
+    }
+  };
+}
+
+function viewerFromClaims(payload: JWTPayload): Viewer | null {
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) return null;
+  const rawScope = (payload as { scope?: unknown }).scope;
+  const scopes = typeof rawScope === 'string' ? rawScope.split(' ').filter(Boolean) : [];
+  return { sub: payload.sub, scopes: new Set(scopes), expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 };
+}
+
+/** Extracts the token of `Bearer <token>`; undefined when absent or malformed. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)$/i.exec(header.trim());
+  return m?.[1];
+}
+
+/** HS256 token for development and tests. */
+export async function mintToken(
+  secret: string,
+  claims: { sub: string; scope: string; expiresInSeconds?: number; issuer?: string; audience?: string },
+): Promise<string> {
+  let jwt = new SignJWT({ scope: claims.scope })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(`${claims.expiresInSeconds ?? 3600}s`);
+  if (claims.issuer) jwt = jwt.setIssuer(claims.issuer);
+  if (claims.audience) jwt = jwt.setAudience(claims.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}
+
+/** An ephemeral HS256 secret for development runs without auth configuration. */
+export function ephemeralSecret(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config.js';
+import { buildApp, type App } from './app.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { createTokenVerifier, ephemeralSecret, mintToken } from './auth/tokens.js';
+import { SCOPES } from './auth/viewer.js';
+import { schema } from './schema/index.js';
+import { PayoutService } from './services/payouts.js';
+import { ZoPayClient } from './zopay/client.js';
+import { createUndiciTransport } from './zopay/transport.js';
+import { CircuitBreaker } from './zopay/circuit-breaker.js';
+import { createWebhookHandler } from './webhooks/handler.js';
+import { createSharedState, type SharedState } from './shared-state.js';
+
+export interface GatewayOptions {
+  config: Config;
+  /** ZoPay base URL; defaults to config.zopay.baseUrl. */
+  zopayBaseUrl: string;
+  log?: Logger;
+  clock?: { now(): number };
+}
+
+export interface Gateway {
+  app: App;
+  url: string;
+  port: number;
+  /** Development token with both scopes (only when no auth is configured). */
+  devToken: string | undefined;
+  state: SharedState;
+  breaker: CircuitBreaker;
+  close(): Promise<void>;
+}
+
+/** Builds and starts one gateway instance from a validated config. main.ts and tests use it. */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { config } = opts;
+  const clock = opts.clock ?? Date;
+  const instanceId = randomUUID();
+  const log = opts.log ?? createLogger({ level: config.logLevel, base: { instance: instanceId.slice(0, 8) } });
+
+  let devToken: string | undefined;
+  let verifyToken;
+  if (config.auth.jwtSecret || config.auth.jwksUrl) {
+    verifyToken = createTokenVerifier({
+      ...(config.auth.jwtSecret ? { jwtSecret: config.auth.jwtSecret } : {}),
+      ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}),
+      ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}),
+      ...(config.auth.audience ? { audience: config.auth.audience } : {}),
+    });
+  } else {
+    // Development without auth: an ephemeral secret (config refuses this in production).
+    const secret = ephemeralSecret();
+    verifyToken = createTokenVerifier({ jwtSecret: secret });
+    devToken = await mintToken(secret, { sub: 'dev-user', scope: `${SCOPES.WRITE} ${SCOPES.READ}`, expiresInSeconds: 12 * 3600 });
+  }
+
+  const state = await createSharedState({ config, clock, log });
+  const transport = createUndiciTransport({
+    baseUrl: opts.zopayBaseUrl,
+    connectTimeoutMs: config.zopay.connectTimeoutMs,
+    headersTimeoutMs: config.zopay.requestTimeoutMs,
+    bodyTimeoutMs: config.zopay.requestTimeoutMs,
+  });
+  const breaker = new CircuitBreaker({ clock });
+  const zopay = new ZoPayClient({
+    transport,
+    credentials: { apiKey: config.zopay.apiKey, apiSecret: config.zopay.apiSecret, origin: config.zopay.origin },
+    quotePath: config.zopay.quotePath,
+    clock,
+    breaker,
+    budget: state.upstreamBudget,
+    policy: {
+      maxAttempts: config.zopay.maxAttempts,
+      operationDeadlineMs: config.zopay.operationDeadlineMs,
+      attemptTimeoutMs: config.zopay.requestTimeoutMs,
+    },
+    onAttempt: (a) => log.debug({ upstream: a }, 'zopay attempt'),
+  });
+
+  const payouts = new PayoutService({
+    zopay,
+    stores: { status: state.stores.payouts, owners: state.stores.owners, idempotency: state.stores.idempotency, quotes: state.stores.quotes },
+    bus: state.bus,
+    clock,
+    log,
+    instanceId,
+    settings: {
+      operationDeadlineMs: config.zopay.operationDeadlineMs,
+      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+      idempotencyLockTtlMs: config.zopay.operationDeadlineMs + 10_000,
+      duplicateWaitMs: Math.min(config.zopay.operationDeadlineMs, 15_000),
+      reconcileIntervalMs: config.reconcileIntervalMs,
+    },
+  });
+
+  const webhook = createWebhookHandler({
+    secrets: config.zopay.webhookSecrets,
+    maxBodyBytes: config.http.webhookMaxBodyBytes,
+    dedupeTtlSeconds: config.webhookDedupeTtlSeconds,
+    deliveries: state.stores.deliveries,
+    bus: state.bus,
+    log,
+    clock,
+    reconcile: (id) => payouts.refresh(id),
+  });
+
+  const app = buildApp({
+    config,
+    schema,
+    log,
+    payouts,
+    verifyToken,
+    ...(devToken ? { devToken } : {}),
+    clock,
+    routes: { 'POST /webhooks/zopay': webhook },
+    readiness: {
+      store: () => state.ping(),
+      upstream: async () => breaker.state !== 'open',
+    },
+    onClose: async () => {
+      await payouts.close();
+      await transport.close();
+      await state.close();
+    },
+  });
+  const { url, port } = await app.listen(config.port, config.host);
+  return { app, url, port, devToken, state, breaker, close: () => app.close() };
+}

@@ -1,0 +1,136 @@
+import type { Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Viewer } from '../auth/viewer.js';
+import type { TokenVerifier } from '../auth/tokens.js';
+import { bearerToken } from '../auth/tokens.js';
+import type { Logger } from '../lib/logger.js';
+import type { GatewayYoga } from './yoga.js';
+
+export interface WsOptions {
+  server: Server;
+  yoga: GatewayYoga;
+  verifyToken: TokenVerifier;
+  log: Logger;
+  maxSubscriptionsPerConnection: number;
+  /** Largest accepted frame; bigger frames close the socket (1009). */
+  maxPayloadBytes: number;
+  /** How long a client may take to send connection_init (then 4408). */
+  connectionInitWaitMs: number;
+  keepAliveMs: number;
+  now: () => number;
+}
+
+interface Extra {
+  viewer?: Viewer;
+  subscriptions: Set<string>;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+/** graphql-ws on the GraphQL path of the same HTTP server, with the same schema, auth and masking. */
+export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clients: () => number } {
+  const wss = new WebSocketServer({ server: opts.server, path: opts.yoga.graphqlEndpoint, maxPayload: opts.maxPayloadBytes });
+  const extras = new WeakMap<object, Extra>();
+  const extraOf = (ctx: { extra: object }): Extra => {
+    let e = extras.get(ctx.extra);
+    if (!e) {
+      e = { subscriptions: new Set() };
+      extras.set(ctx.extra, e);
+    }
+    return e;
+  };
+
+  const disposable = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
+    {
+      connectionInitWaitTimeout: opts.connectionInitWaitMs,
+      execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
+        const token = typeof raw === 'string' ? bearerToken(raw) : undefined;
+        const viewer = token ? await opts.verifyToken(token) : null;
+        if (!viewer) return false; // → 4403 Forbidden
+        const extra = extraOf(ctx);
+        extra.viewer = viewer;
+        if (viewer.expiresAt !== undefined) {
+          // The socket must not outlive the token that opened it.
+          const socket = ctx.extra.socket;
+          extra.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, viewer.expiresAt - opts.now()));
+          extra.expiryTimer.unref();
+        }
+        return true;
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const extra = extraOf(ctx);
+        if (extra.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
+          return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
+        }
+        const request = new Request('http://ws.local/graphql', { method: 'POST' });
+        const enveloped = opts.yoga.getEnveloped({ request, wsViewer: extra.viewer ?? null, params: payload });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        extra.subscriptions.add(id);
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName ?? null,
+          variableValues: payload.variables ?? null,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute as Enveloped['execute'], subscribe: enveloped.subscribe as Enveloped['subscribe'] },
+        };
+        return args;
+      },
+      onComplete: (ctx, id) => {
+        extraOf(ctx).subscriptions.delete(id);
+      },
+      onClose: (ctx) => {
+        const e = extraOf(ctx);
+        if (e.expiryTimer) clearTimeout(e.expiryTimer);
+      },
+    },
+    wss,
+  );
+
+  // Keep-alive: ping every client; terminate the ones that stopped answering (half-open TCP).
+  const alive = new WeakMap<WebSocket, boolean>();
+  wss.on('connection', (socket) => {
+    alive.set(socket, true);
+    socket.on('pong', () => alive.set(socket, true));
+  });
+  const pinger = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (alive.get(socket) === false) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, opts.keepAliveMs);
+  pinger.unref();
+
+  return {
+    clients: () => wss.clients.size,
+    close: async () => {
+      clearInterval(pinger);
+      for (const socket of wss.clients) socket.close(1012, 'Service restart: reconnect');
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
+
+interface Enveloped {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}

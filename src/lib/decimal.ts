@@ -1,0 +1,34 @@
+/** Minimal decimal-string helpers: amounts are compared and summed as scaled bigints, never floats. */
+
+const DECIMAL = /^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$/;
+
+/** The canonical string ("05" and "1e3" are rejected) or undefined. */
+export function parseDecimal(value: string): string | undefined {
+  return DECIMAL.test(value) ? value : undefined;
+}
+
+export function fractionDigits(value: string): number {
+  const dot = value.indexOf('.');
+  return dot === -1 ? 0 : value.length - dot - 1;
+}
+
+const SCALE = 6;
+
+export function toScaled(value: string): bigint {
+  const [int = '0', frac = ''] = value.split('.');
+  return BigInt(int) * 10n ** BigInt(SCALE) + BigInt((frac + '0'.repeat(SCALE)).slice(0, SCALE));
+}
+
+export function compareDecimal(a: string, b: string): number {
+  const x = toScaled(a);
+  const y = toScaled(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Canonical numeric key: "5000", "5000.00" and "5000.0" all give "5000". */
+export function decimalKey(value: string): string {
+  const s = toScaled(value);
+  const int = s / 10n ** BigInt(SCALE);
+  const frac = (s % 10n ** BigInt(SCALE)).toString().padStart(SCALE, '0').replace(/0+$/, '');
+  return frac ? `${int}.${frac}` : int.toString();
+}

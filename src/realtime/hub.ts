@@ -1,0 +1,148 @@
+import type { Logger } from '../lib/logger.js';
+import type { Payout } from '../zopay/types.js';
+import { isFinalStatus } from '../zopay/types.js';
+import type { PayoutEventBus } from './types.js';
+
+export type PayoutListener = (payout: Payout) => void;
+
+export interface HubDeps {
+  bus: PayoutEventBus;
+  log: Logger;
+  /**
+   * Reads the payout from ZoPay and records it; `advanced` when the status moved forward. Used by the
+   * reconciler (lost webhooks) and after a bus reconnect.
+   */
+  refresh(payoutId: string): Promise<{ payout: Payout; advanced: boolean } | undefined>;
+  /** Last known status without an upstream call (the status store). */
+  known(payoutId: string): Promise<Payout | undefined>;
+  reconcileIntervalMs: number;
+  /** Upper bound of concurrent reconcile GETs per tick. */
+  reconcileConcurrency?: number;
+}
+
+interface Topic {
+  listeners: Set<PayoutListener>;
+  /** The bus subscription, shared by every local listener of this payout. */
+  subscription: Promise<() => Promise<void>>;
+  final: boolean;
+}
+
+/**
+ * One instance's fan-out point for payout status: one bus subscription per watched payout however many
+ * local subscribers it has; a reconciler that polls ZoPay once per interval per non-final watched payout
+ * (so a lost webhook still ends every subscription); and a re-read of every watched payout after the
+ * bus reconnects (pub/sub is at-most-once).
+ */
+export class PayoutHub {
+  private readonly topics = new Map<string, Topic>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly stopResync: () => void;
+  private reconciling = false;
+
+  constructor(private readonly deps: HubDeps) {
+    this.timer = setInterval(() => void this.reconcileTick(), deps.reconcileIntervalMs);
+    this.timer.unref();
+    this.stopResync = deps.bus.onResync(() => void this.resync());
+  }
+
+  /** Local subscribers per payout, for metrics and tests. */
+  watchedCount(): number {
+    return this.topics.size;
+  }
+
+  /** Starts delivering events of `payoutId` to `listener`; resolves once the bus subscription is live. */
+  async watch(payoutId: string, listener: PayoutListener): Promise<() => void> {
+    let topic = this.topics.get(payoutId);
+    if (!topic) {
+      const created: Topic = {
+        listeners: new Set(),
+        final: false,
+        subscription: this.deps.bus.subscribe(payoutId, (p) => this.deliver(p)),
+      };
+      topic = created;
+      this.topics.set(payoutId, created);
+      created.subscription.catch(() => {
+        if (this.topics.get(payoutId) === created) this.topics.delete(payoutId);
+      });
+    }
+    topic.listeners.add(listener);
+    const t = topic;
+    try {
+      await t.subscription;
+    } catch (err) {
+      t.listeners.delete(listener);
+      throw err;
+    }
+    return () => this.unwatch(payoutId, t, listener);
+  }
+
+  private unwatch(payoutId: string, topic: Topic, listener: PayoutListener): void {
+    topic.listeners.delete(listener);
+    if (topic.listeners.size > 0 || this.topics.get(payoutId) !== topic) return;
+    this.topics.delete(payoutId);
+    topic.subscription
+      .then((unsubscribe) => unsubscribe())
+      .catch((err: unknown) => this.deps.log.warn({ err: String(err), payoutId }, 'unsubscribe failed'));
+  }
+
+  /** Hands a snapshot to every local listener of its payout. Listeners drop what is not progress. */
+  deliver(payout: Payout): void {
+    const topic = this.topics.get(payout.id);
+    if (!topic) return;
+    if (isFinalStatus(payout.status)) topic.final = true;
+    for (const listener of [...topic.listeners]) {
+      try {
+        listener(payout);
+      } catch (err) {
+        this.deps.log.warn({ err: String(err) }, 'payout listener failed');
+      }
+    }
+  }
+
+  private async resync(): Promise<void> {
+    const ids = [...this.topics.keys()];
+    this.deps.log.info({ watched: ids.length }, 'event bus reconnected; re-reading watched payouts');
+    await Promise.all(
+      ids.map(async (id) => {
+        const known = await this.deps.known(id).catch(() => undefined);
+        if (known) this.deliver(known);
+      }),
+    );
+  }
+
+  private async reconcileTick(): Promise<void> {
+    if (this.reconciling) return; // a slow tick never overlaps the next: at most one GET per payout in flight
+    this.reconciling = true;
+    try {
+      const ids = [...this.topics.entries()].filter(([, t]) => !t.final).map(([id]) => id);
+      const limit = this.deps.reconcileConcurrency ?? 8;
+      for (let i = 0; i < ids.length; i += limit) {
+        await Promise.all(ids.slice(i, i + limit).map((id) => this.reconcileOne(id)));
+      }
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private async reconcileOne(payoutId: string): Promise<void> {
+    try {
+      const refreshed = await this.deps.refresh(payoutId);
+      if (!refreshed) return;
+      this.deliver(refreshed.payout);
+      if (refreshed.advanced) {
+        // Other instances' subscribers learn it too; failure is fine, they reconcile on their own.
+        await this.deps.bus.publish(refreshed.payout).catch(() => undefined);
+      }
+    } catch (err) {
+      this.deps.log.debug({ err: String(err), payoutId }, 'reconcile failed; will retry next interval');
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.stopResync();
+    const topics = [...this.topics.values()];
+    this.topics.clear();
+    await Promise.all(topics.map((t) => t.subscription.then((u) => u()).catch(() => undefined)));
+  }
+}

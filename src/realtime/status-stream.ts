@@ -1,0 +1,111 @@
+import { isFinalStatus, statusRank, type Payout } from '../zopay/types.js';
+import type { PayoutHub } from './hub.js';
+
+/**
+ * One subscriber's view of a payout: subscribe first, then read the snapshot, then stream. Emits only
+ * progress (a higher status rank than already sent), so duplicates and stale events vanish and the
+ * buffer never holds more than one event per rank: bounded by construction. Ends after a final.
+ *
+ * A hand-written iterator rather than an async generator: `return()` (the client unsubscribed) must
+ * release the subscription at once, even while the stream is waiting for the next event; a suspended
+ * async generator would only see it after its next yield, which may never come.
+ */
+export function payoutStatusStream(opts: {
+  hub: PayoutHub;
+  payoutId: string;
+  /** Read after the subscription is live; undefined means the payout does not exist. */
+  snapshot: () => Promise<Payout | undefined>;
+  onMissing: () => Error;
+}): AsyncIterableIterator<Payout> {
+  const pending: Payout[] = [];
+  let lastRank = -1;
+  let started = false;
+  let finished = false;
+  let unwatch: (() => void) | undefined;
+  let waiter: ((r: IteratorResult<Payout>) => void) | undefined;
+
+  const finish = (): IteratorResult<Payout> => {
+    finished = true;
+    pending.length = 0;
+    unwatch?.();
+    unwatch = undefined;
+    const w = waiter;
+    waiter = undefined;
+    w?.({ done: true, value: undefined });
+    return { done: true, value: undefined };
+  };
+
+  const take = (): IteratorResult<Payout> | undefined => {
+    while (pending.length > 0) {
+      const next = pending.shift() as Payout;
+      if (statusRank(next.status) <= lastRank) continue;
+      lastRank = statusRank(next.status);
+      if (isFinalStatus(next.status)) {
+        // Deliver the final, then end: the next pull completes the subscription.
+        pending.length = 0;
+        finished = true;
+        unwatch?.();
+        unwatch = undefined;
+      }
+      return { done: false, value: next };
+    }
+    return undefined;
+  };
+
+  const offer = (p: Payout) => {
+    if (finished) return;
+    const top = pending.length > 0 ? statusRank((pending[pending.length - 1] as Payout).status) : lastRank;
+    if (statusRank(p.status) <= top) return;
+    pending.push(p);
+    if (waiter && started) {
+      const r = take();
+      if (r) {
+        const w = waiter;
+        waiter = undefined;
+        w(r);
+      }
+    }
+  };
+
+  const start = async (): Promise<IteratorResult<Payout>> => {
+    unwatch = await opts.hub.watch(opts.payoutId, offer);
+    if (finished) {
+      unwatch();
+      return { done: true, value: undefined };
+    }
+    const first = await opts.snapshot().catch((err: unknown) => {
+      finish();
+      throw err;
+    });
+    if (!first) {
+      finish();
+      throw opts.onMissing();
+    }
+    started = true;
+    // Anything that raced in before the snapshot and is not newer is dropped by rank.
+    const newer = pending.filter((p) => statusRank(p.status) > statusRank(first.status));
+    pending.length = 0;
+    pending.push(first, ...newer);
+    return take() ?? finish();
+  };
+
+  const iterator: AsyncIterableIterator<Payout> = {
+    next: () => {
+      if (!started && !finished) return start();
+      if (finished && pending.length === 0) return Promise.resolve(finish());
+      const r = take();
+      if (r) return Promise.resolve(r);
+      if (finished) return Promise.resolve(finish());
+      return new Promise((resolve) => (waiter = resolve));
+    },
+    return: () => Promise.resolve(finish()),
+    throw: (err: unknown) => {
+      finish();
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

@@ -1,0 +1,60 @@
+import { builder } from '../schema/builder.js';
+import { PayoutFilterInput, PayoutType } from '../schema/payout.js';
+import { badUserInputError } from '../services/infra-errors.js';
+import { decodeCursor, encodeCursor } from '../schema/cursor.js';
+import { requireViewer } from './viewer.js';
+
+export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({ description: 'How many payouts match, across all pages.', resolve: (c) => c.totalCount }),
+);
+
+builder.queryField('payouts', (t) =>
+  t.connection(
+    {
+      type: PayoutType,
+      description:
+        'Payouts, newest first. With `payouts:read` every payout of the merchant; otherwise only the payouts this caller executed.',
+      authScopes: { authenticated: true },
+      args: { filter: t.arg({ type: PayoutFilterInput, required: false, description: 'Optional filters.' }) },
+      resolve: async (_root, args, ctx) => {
+        if (args.last != null || args.before != null) {
+          throw badUserInputError('Backward pagination is not supported; use first/after.', [{ path: 'last', message: 'not supported' }]);
+        }
+        const first = args.first ?? DEFAULT_PAGE_SIZE;
+        if (first < 1 || first > MAX_PAGE_SIZE) {
+          throw badUserInputError(`first must be between 1 and ${MAX_PAGE_SIZE}`, [{ path: 'first', message: `must be between 1 and ${MAX_PAGE_SIZE}` }]);
+        }
+        const offset = args.after == null ? 0 : decodeCursor(args.after) + 1;
+        const f = args.filter;
+        const page = await ctx.payouts.listPayouts(requireViewer(ctx), {
+          first,
+          offset,
+          filter: {
+            ...(f?.status ? { status: f.status } : {}),
+            ...(f?.gateway ? { gateway: f.gateway } : {}),
+            ...(f?.createdAfter ? { createdAfter: f.createdAfter } : {}),
+            ...(f?.createdBefore ? { createdBefore: f.createdBefore } : {}),
+          },
+        });
+        // A list item is a complete snapshot: prime the loader so nested reads cost nothing.
+        for (const p of page.items) ctx.loaders.payout.prime(p.id, p);
+        const edges = page.items.map((node, i) => ({ node, cursor: encodeCursor(offset + i) }));
+        return {
+          edges,
+          totalCount: page.totalCount,
+          pageInfo: {
+            hasNextPage: page.hasNextPage,
+            hasPreviousPage: offset > 0,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: edges[edges.length - 1]?.cursor ?? null,
+          },
+        };
+      },
+    },
+    { name: 'PayoutConnection', description: 'A page of payouts.' },
+    { name: 'PayoutEdge', description: 'A payout and its cursor.' },
+  ),
+);

@@ -1,0 +1,74 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ZodPlugin from '@pothos/plugin-zod';
+import type { GraphQLContext } from '../context.js';
+import { SCOPES } from '../auth/viewer.js';
+import { badUserInputError, forbiddenError, unauthenticatedError } from '../services/infra-errors.js';
+
+/**
+ * Configuration only. Types live in their own files; `schema/index.ts` imports them.
+ *
+ * plugin-dataloader is deliberately absent: its loader cache is keyed on the context object, which
+ * graphql-ws reuses for every event of a subscription, so later events would read stale payouts.
+ * Loaders live in the context instead and are renewed per operation and per subscription event.
+ */
+export interface SchemaTypes {
+  Context: GraphQLContext;
+  AuthScopes: { authenticated: boolean; write: boolean; read: boolean };
+  DefaultFieldNullability: false;
+  DefaultInputFieldRequiredness: true;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Connection: { totalCount: number };
+  Scalars: {
+    ID: { Input: string; Output: string };
+    DateTime: { Input: string; Output: string };
+    Decimal: { Input: string; Output: string };
+    Msisdn: { Input: string; Output: string };
+  };
+}
+
+export const builder = new SchemaBuilder<SchemaTypes>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, ZodPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  defaultInputFieldRequiredness: true,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      authenticated: ctx.viewer !== null,
+      write: ctx.viewer?.scopes.has(SCOPES.WRITE) ?? false,
+      read: ctx.viewer?.scopes.has(SCOPES.READ) ?? false,
+    }),
+    unauthorizedError: (_parent, ctx) => (ctx.viewer ? forbiddenError() : unauthenticatedError()),
+  },
+  errors: {
+    // Never list the built-in Error here: that would expose unexpected failures as data.
+    defaultTypes: [],
+    directResult: true,
+  },
+  zod: {
+    validationError: (zodError) =>
+      badUserInputError(
+        'Invalid input: ' + zodError.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+        zodError.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      ),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+    firstArgOptions: { description: 'Page size, 1 to 100 (default 20).' },
+    afterArgOptions: { description: 'Cursor of the last edge of the previous page.' },
+    lastArgOptions: { description: 'Not supported: payouts page forwards only.' },
+    beforeArgOptions: { description: 'Not supported: payouts page forwards only.' },
+  },
+});
+
+builder.queryType({ description: 'Read payouts.' });
+builder.mutationType({ description: 'Quote and execute payouts. Money moves only through executeDisbursement.' });
+builder.subscriptionType({ description: 'Live payout status.' });

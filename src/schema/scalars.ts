@@ -1,0 +1,41 @@
+import { builder } from './builder.js';
+import { normalizeMsisdn } from '../lib/msisdn.js';
+import { parseDecimal } from '../lib/decimal.js';
+
+export const DateTimeScalar = builder.scalarType('DateTime', {
+  description: 'An ISO-8601 instant in UTC, e.g. "2026-01-15T10:00:00.000Z".',
+  serialize: (value) => String(value),
+  parseValue: (value) => {
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+      throw new TypeError('DateTime must be an ISO-8601 string such as "2026-01-15T10:00:00Z"');
+    }
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new TypeError('DateTime is not a real instant');
+    return new Date(ms).toISOString();
+  },
+});
+
+export const DecimalScalar = builder.scalarType('Decimal', {
+  description:
+    'A non-negative decimal number written as a string, e.g. "5000" or "5000.00". Amounts are never floats.',
+  serialize: (value) => String(value),
+  parseValue: (value) => {
+    if (typeof value !== 'string') throw new TypeError('Decimal must be a string such as "5000" (not a number)');
+    const parsed = parseDecimal(value);
+    if (!parsed) throw new TypeError('Decimal must be digits with an optional fraction, such as "5000" or "12.50"');
+    return parsed;
+  },
+});
+
+export const MsisdnScalar = builder.scalarType('Msisdn', {
+  description:
+    'A phone number in E.164 form, e.g. "+237670000001". Input may omit the "+"; output always has it. ' +
+    'Letters, spaces, separators and non-ASCII digits are rejected.',
+  serialize: (value) => String(value),
+  parseValue: (value) => {
+    if (typeof value !== 'string') throw new TypeError('Msisdn must be a string such as "+237670000001"');
+    const result = normalizeMsisdn(value);
+    if (!result.ok) throw new TypeError(result.reason);
+    return result.msisdn;
+  },
+});

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import type { Viewer } from '../auth/viewer.js';
+import type { Payout } from '../zopay/types.js';
+import {
+  BusinessError,
+  IdempotencyKeyInProgressError,
+  IdempotencyKeyReusedError,
+  InsufficientBalanceError,
+  InvalidRecipientError,
+  QuoteAlreadyUsedError,
+  QuoteExpiredError,
+  QuoteNotFoundError,
+  QuoteRejectedError,
+} from './errors.js';
+import { upstreamUnavailableError } from './infra-errors.js';
+import type { PayoutServiceDeps } from './ports.js';
+import { errSummary } from './payouts.js';
+
+export interface ExecuteInput {
+  quoteId: string;
+  idempotencyKey: string;
+  /** Normalised E.164. */
+  recipientMsisdn: string;
+}
+
+/** What an idempotency record replays: the payout, or the business error, exactly as first answered. */
+type StoredOutcome = { v: 1; kind: 'payout'; payout: Payout } | { v: 1; kind: 'error'; code: string };
+
+const BUSINESS_ERRORS: Record<string, () => BusinessError> = {
+  QUOTE_EXPIRED: () => new QuoteExpiredError(),
+  QUOTE_NOT_FOUND: () => new QuoteNotFoundError(),
+  QUOTE_ALREADY_USED: () => new QuoteAlreadyUsedError(),
+  IDEMPOTENCY_KEY_REUSED: () => new IdempotencyKeyReusedError(),
+  INSUFFICIENT_BALANCE: () => new InsufficientBalanceError(),
+  INVALID_RECIPIENT: () => new InvalidRecipientError(),
+  QUOTE_REJECTED: () => new QuoteRejectedError(),
+};
+
+/** Idempotency scope: (caller, client key). Hashed so that no raw client text lands in Redis keys. */
+export function idempotencyScope(sub: string, key: string): string {
+  return createHash('sha256').update(`scope\0${sub}\0${key}`).digest('base64url');
+}
+
+/**
+ * The ZoPay `idempotency_key`: derived from (caller, client key) alone, so every attempt, every
+ * instance and every retry after a lost Redis record sends the same key and ZoPay refuses a second
+ * payout. 3 + 43 URL-safe characters: within any plausible length or alphabet limit.
+ */
+export function upstreamIdempotencyKey(sub: string, key: string): string {
+  return 'gw_' + createHash('sha256').update(`zopay-idem\0${sub}\0${key}`).digest('base64url');
+}
+
+/** Fingerprint of the normalised input: the same key with another input is a reuse error. */
+export function inputFingerprint(input: ExecuteInput): string {
+  return createHash('sha256').update(JSON.stringify([input.quoteId, input.recipientMsisdn])).digest('base64url');
+}
+
+// Concurrent duplicates inside one process share one promise: one store round trip, one upstream call.
+const inFlight = new Map<string, Promise<Payout>>();
+
+export function executeDisbursement(
+  deps: PayoutServiceDeps,
+  viewer: Viewer,
+  input: ExecuteInput,
+  translate: (err: unknown) => Error,
+): Promise<Payout> {
+  const scope = idempotencyScope(viewer.sub, input.idempotencyKey);
+  const fingerprint = inputFingerprint(input);
+  const flightKey = `${deps.instanceId}\0${scope}\0${fingerprint}`;
+  const existing = inFlight.get(flightKey);
+  if (existing) return existing;
+  const run = runExecute(deps, viewer, input, scope, fingerprint, translate).finally(() => inFlight.delete(flightKey));
+  inFlight.set(flightKey, run);
+  return run;
+}
+
+async function runExecute(
+  deps: PayoutServiceDeps,
+  viewer: Viewer,
+  input: ExecuteInput,
+  scope: string,
+  fingerprint: string,
+  translate: (err: unknown) => Error,
+): Promise<Payout> {
+  const { stores, settings, clock } = deps;
+  const waitUntil = clock.now() + settings.duplicateWaitMs;
+  const lockOwner = `${deps.instanceId}:${Math.random().toString(36).slice(2)}`;
+
+  for (;;) {
+    const begun = await stores.idempotency
+      .begin({ scope, fingerprint, lockOwner, lockTtlMs: settings.idempotencyLockTtlMs, recordTtlSeconds: settings.idempotencyTtlSeconds })
+      .catch((err: unknown) => {
+        throw translate(err);
+      });
+    switch (begun.kind) {
+      case 'completed':
+        return replay(begun.result);
+      case 'mismatch':
+        throw new IdempotencyKeyReusedError();
+      case 'in_progress': {
+        const now = clock.now();
+        if (now >= waitUntil) throw new IdempotencyKeyInProgressError(Math.max(1, Math.ceil(begun.retryAfterMs / 1000)));
+        await sleep(Math.min(100, waitUntil - now));
+        continue;
+      }
+      case 'acquired':
+        return acquiredExecute(deps, viewer, input, scope, lockOwner, translate);
+    }
+  }
+}
+
+async function acquiredExecute(
+  deps: PayoutServiceDeps,
+  viewer: Viewer,
+  input: ExecuteInput,
+  scope: string,
+  lockOwner: string,
+  translate: (err: unknown) => Error,
+): Promise<Payout> {
+  const { stores, settings, clock, log } = deps;
+  const complete = async (outcome: StoredOutcome) => {
+    await stores.idempotency.complete({ scope, lockOwner, result: JSON.stringify(outcome), recordTtlSeconds: settings.idempotencyTtlSeconds });
+  };
+
+  // Checks that need no upstream call: the quote must be this caller's, unexpired, for this recipient.
+  const quote = await stores.quotes.get(input.quoteId).catch(async (err: unknown) => {
+    await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
+    throw translate(err);
+  });
+  const local = !quote || quote.owner !== viewer.sub
+    ? new QuoteNotFoundError()
+    : Date.parse(quote.expiresAt) <= clock.now()
+      ? new QuoteExpiredError()
+      : quote.recipientMsisdn !== input.recipientMsisdn
+        ? new InvalidRecipientError('The recipient does not match the quote recipient.')
+        : undefined;
+  if (local) {
+    // Nothing was sent: release rather than store, so a corrected retry is not pinned to this answer.
+    await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
+    throw local;
+  }
+
+  let payout: Payout;
+  try {
+    payout = await deps.zopay.executeDisbursement(
+      { quoteId: input.quoteId, idempotencyKey: upstreamIdempotencyKey(viewer.sub, input.idempotencyKey), recipientMsisdn: input.recipientMsisdn },
+      { deadline: clock.now() + settings.operationDeadlineMs },
+    );
+  } catch (err) {
+    const mapped = translate(err);
+    if (mapped instanceof BusinessError) {
+      // ZoPay answered: a definite business outcome, stored and replayed for this key.
+      await complete({ v: 1, kind: 'error', code: mapped.code }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
+      throw mapped;
+    }
+    const mayHaveReached = (err as { mayHaveReachedUpstream?: boolean }).mayHaveReachedUpstream === true;
+    if (mayHaveReached) {
+      // Unknown outcome: never FAILED. Keep the record so the retry resumes with the same upstream key.
+      await stores.idempotency.markUnknown({ scope, lockOwner }).catch(() => undefined);
+      log.warn({ err: errSummary(err) }, 'execute outcome unknown; client told to retry with the same key');
+      throw upstreamUnavailableError({ retrySafe: true, outcomeUnknown: true });
+    }
+    await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
+    throw mapped;
+  }
+
+  // ZoPay accepted the payout. Record ownership before answering so the client can read and subscribe.
+  try {
+    await stores.owners.setOwner(payout.id, viewer.sub);
+    await stores.status.apply(payout);
+    await complete({ v: 1, kind: 'payout', payout });
+  } catch (err) {
+    // The payout exists at ZoPay. A retry with the same key resumes and ZoPay replays the same payout.
+    await stores.idempotency.markUnknown({ scope, lockOwner }).catch(() => undefined);
+    log.error({ err: errSummary(err), payoutId: payout.id }, 'payout accepted but not recorded');
+    throw upstreamUnavailableError({ retrySafe: true, outcomeUnknown: true });
+  }
+  return payout;
+}
+
+function replay(result: string): Payout {
+  const outcome = JSON.parse(result) as StoredOutcome;
+  if (outcome.kind === 'payout') return outcome.payout;
+  const make = BUSINESS_ERRORS[outcome.code];
+  if (!make) throw new Error(`unknown stored outcome ${outcome.code}`);
+  throw make();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import type { Viewer } from '../auth/viewer.js';
+import { canReadAll, canSeePayout } from '../auth/viewer.js';
+import { ZoPayNotFoundError } from '../zopay/errors.js';
+import { isFinalStatus, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
+import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
+import { executeDisbursement, type ExecuteInput } from './execute.js';
+import type { PayoutServiceDeps } from './ports.js';
+import { PayoutHub } from '../realtime/hub.js';
+import { payoutStatusStream } from '../realtime/status-stream.js';
+
+export interface PayoutListArgs {
+  first: number;
+  offset: number;
+  filter: { status?: PayoutStatus; gateway?: Gateway; createdAfter?: string; createdBefore?: string };
+}
+export interface PayoutListPage {
+  items: Payout[];
+  totalCount: number;
+  hasNextPage: boolean;
+}
+
+/** Quotes are valid 15 minutes at ZoPay; keep our record a little longer than any quote can live. */
+const QUOTE_RECORD_TTL_SECONDS = 60 * 60;
+
+export class PayoutService {
+  readonly hub: PayoutHub;
+
+  constructor(private readonly deps: PayoutServiceDeps) {
+    this.hub = new PayoutHub({
+      bus: deps.bus,
+      log: deps.log,
+      reconcileIntervalMs: deps.settings.reconcileIntervalMs,
+      known: (id) => deps.stores.status.get(id),
+      refresh: (id) => this.refresh(id),
+    });
+  }
+
+  close(): Promise<void> {
+    return this.hub.close();
+  }
+
+  /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
+  statusStream(payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): AsyncIterableIterator<Payout> {
+    return payoutStatusStream({
+      hub: this.hub,
+      payoutId,
+      onMissing,
+      snapshot: async () => {
+        const known = await this.deps.stores.status.get(payoutId).catch(() => undefined);
+        return known ?? (await load(payoutId)) ?? undefined;
+      },
+    });
+  }
+
+  /** Reads a payout from ZoPay and records it monotonically (reconciler, conflicting webhooks). */
+  async refresh(payoutId: string): Promise<{ payout: Payout; advanced: boolean } | undefined> {
+    let fresh: Payout;
+    try {
+      fresh = await this.deps.zopay.getPayout(payoutId, { deadline: this.deadline() });
+    } catch (err) {
+      if (err instanceof ZoPayNotFoundError) return undefined;
+      throw err;
+    }
+    const { outcome, current } = await this.deps.stores.status.apply(fresh);
+    return { payout: { ...fresh, ...definedFields(current) }, advanced: outcome === 'advanced' || outcome === 'created' };
+  }
+
+  private deadline(): number {
+    return this.deps.clock.now() + this.deps.settings.operationDeadlineMs;
+  }
+
+  async createQuote(viewer: Viewer, req: CreateQuoteRequest): Promise<Quote> {
+    let quote: Quote;
+    try {
+      quote = await this.deps.zopay.createQuote(req, { deadline: this.deadline() });
+    } catch (err) {
+      throw this.translate(err, 'quote');
+    }
+    await this.deps.stores.quotes
+      .put(
+        { quoteId: quote.id, owner: viewer.sub, recipientMsisdn: quote.recipientMsisdn, expiresAt: quote.expiresAt },
+        QUOTE_RECORD_TTL_SECONDS,
+      )
+      .catch((err: unknown) => {
+        throw this.translate(err, 'quote');
+      });
+    return quote;
+  }
+
+  executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
+    return executeDisbursement(this.deps, viewer, input, (err) => this.translate(err, 'execute'));
+  }
+
+  /** The payout if it exists and the viewer may see it; null otherwise (indistinguishable on purpose). */
+  async findVisible(viewer: Viewer, id: string, load: (id: string) => Promise<Payout | null>): Promise<Payout | null> {
+    if (!(await this.isVisible(viewer, id))) return null;
+    return load(id);
+  }
+
+  async isVisible(viewer: Viewer, id: string): Promise<boolean> {
+    if (canReadAll(viewer)) return true;
+    const owner = await this.deps.stores.owners.getOwner(id).catch((err: unknown) => {
+      throw this.translate(err, 'read');
+    });
+    return canSeePayout(viewer, owner);
+  }
+
+  /** Loader batch function: current payouts, never older than what the gateway already knows. */
+  async fetchPayouts(ids: readonly string[]): Promise<(Payout | null)[]> {
+    const deadline = this.deadline();
+    return Promise.all(
+      ids.map(async (id) => {
+        const known = await this.deps.stores.status.get(id).catch(() => undefined);
+        // A final status never changes: a complete final record needs no upstream call.
+        if (known && isCompleteFinal(known)) return known;
+        try {
+          const fresh = await this.deps.zopay.getPayout(id, { deadline });
+          return await this.recordSnapshot(fresh);
+        } catch (err) {
+          if (err instanceof ZoPayNotFoundError) return null;
+          throw this.translate(err, 'read');
+        }
+      }),
+    );
+  }
+
+  /** Applies a snapshot monotonically and returns what subscribers and readers should see. */
+  async recordSnapshot(payout: Payout): Promise<Payout> {
+    try {
+      const { current } = await this.deps.stores.status.apply(payout);
+      // The store never regresses a status; fields it lacks are filled from the fresh snapshot.
+      return { ...payout, ...definedFields(current), source: payout.source };
+    } catch (err) {
+      this.deps.log.warn({ err: errSummary(err), payoutId: payout.id }, 'status store unavailable; serving the upstream snapshot');
+      return payout;
+    }
+  }
+
+  async listPayouts(viewer: Viewer, args: PayoutListArgs): Promise<PayoutListPage> {
+    if (!canReadAll(viewer)) return this.listOwned(viewer, args);
+    try {
+      const page = await this.deps.zopay.listPayouts(
+        {
+          limit: args.first,
+          offset: args.offset,
+          ...(args.filter.status ? { status: args.filter.status } : {}),
+          ...(args.filter.gateway ? { gateway: args.filter.gateway } : {}),
+          ...(args.filter.createdAfter ? { startDate: args.filter.createdAfter } : {}),
+          ...(args.filter.createdBefore ? { endDate: args.filter.createdBefore } : {}),
+        },
+        { deadline: this.deadline() },
+      );
+      return { items: page.payouts, totalCount: page.total, hasNextPage: page.hasMore };
+    } catch (err) {
+      throw this.translate(err, 'read');
+    }
+  }
+
+  /**
+   * Callers without `payouts:read` list only what they executed, from the gateway's owner index (ZoPay
+   * cannot filter by caller). Filters are applied to the loaded payouts.
+   */
+  private async listOwned(viewer: Viewer, args: PayoutListArgs): Promise<PayoutListPage> {
+    const { ids, total } = await this.deps.stores.owners.listOwned(viewer.sub, { offset: 0, limit: 1000 }).catch((err: unknown) => {
+      throw this.translate(err, 'read');
+    });
+    const hasFilter = Object.values(args.filter).some((v) => v !== undefined);
+    if (!hasFilter) {
+      const slice = ids.slice(args.offset, args.offset + args.first);
+      const items = (await this.fetchPayouts(slice)).filter((p): p is Payout => p !== null);
+      return { items, totalCount: total, hasNextPage: args.offset + slice.length < total };
+    }
+    const all = (await this.fetchPayouts(ids)).filter((p): p is Payout => p !== null && matches(p, args.filter));
+    return { items: all.slice(args.offset, args.offset + args.first), totalCount: all.length, hasNextPage: args.offset + args.first < all.length };
+  }
+
+  /** Business outcome → typed error; infrastructure → top-level code; anything else → masked. */
+  translate(err: unknown, operation: 'quote' | 'execute' | 'read'): Error {
+    if (operation !== 'read') {
+      const business = businessErrorFrom(err, operation);
+      if (business) return business;
+    }
+    const infra = infrastructureErrorFrom(err);
+    if (infra) return infra;
+    this.deps.log.error({ err: errSummary(err), operation }, 'unexpected failure');
+    return err instanceof Error ? err : new Error('unexpected failure');
+  }
+}
+
+function isCompleteFinal(p: Payout): boolean {
+  // A final snapshot that still carries a non-final's `completedAt: null` is not complete.
+  const fields = [p.amount, p.createdAt, p.completedAt, p.gatewayFee, p.platformFee, p.totalAmount, p.recipientMsisdn, p.gateway];
+  return isFinalStatus(p.status) && fields.every((v) => v !== undefined && v !== null);
+}
+
+function matches(p: Payout, f: PayoutListArgs['filter']): boolean {
+  if (f.status && p.status !== f.status) return false;
+  if (f.gateway && p.gateway !== f.gateway) return false;
+  const created = p.createdAt ? Date.parse(p.createdAt) : undefined;
+  if (f.createdAfter && (created === undefined || created < Date.parse(f.createdAfter))) return false;
+  if (f.createdBefore && (created === undefined || created > Date.parse(f.createdBefore))) return false;
+  return true;
+}
+
+function definedFields(p: Payout): Partial<Payout> {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<Payout>;
+}
+
+/** Error name and code only: upstream messages and bodies stay out of logs too. */
+export function errSummary(err: unknown): { name: string; code?: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? { name: err.name, code } : { name: err.name };
+  }
+  return { name: typeof err };
+}
+
+/** Stable, non-reversible id of a caller for keys and logs. */
+export function callerHash(sub: string): string {
+  return createHash('sha256').update(sub).digest('base64url').slice(0, 22);
+}

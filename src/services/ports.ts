@@ -1,0 +1,31 @@
+import type { IdempotencyStore, OwnerStore, PayoutStatusStore, QuoteStore } from '../stores/types.js';
+import type { Logger } from '../lib/logger.js';
+import type { ZoPayApi } from '../zopay/types.js';
+import type { PayoutEventBus } from '../realtime/types.js';
+
+/** What the payout services need, passed in (main.ts and tests build real ones). */
+export interface PayoutServiceDeps {
+  zopay: ZoPayApi;
+  stores: {
+    status: PayoutStatusStore;
+    owners: OwnerStore;
+    idempotency: IdempotencyStore;
+    quotes: QuoteStore;
+  };
+  bus: PayoutEventBus;
+  clock: { now(): number };
+  log: Logger;
+  settings: {
+    /** Deadline of one GraphQL operation's upstream work, retries included. */
+    operationDeadlineMs: number;
+    idempotencyTtlSeconds: number;
+    /** How long an execute holds its key before another instance may take over (crash recovery). */
+    idempotencyLockTtlMs: number;
+    /** How long a concurrent duplicate waits for the first request's result before IdempotencyKeyInProgressError. */
+    duplicateWaitMs: number;
+    /** How often each watched, non-final payout is read from ZoPay (lost-webhook safety net). */
+    reconcileIntervalMs: number;
+  };
+  /** Unique per process: the owner of idempotency locks. */
+  instanceId: string;
+}

@@ -1,0 +1,62 @@
+import type { GraphQLError } from 'graphql';
+import {
+  ZoPayCircuitOpenError,
+  ZoPayConflictError,
+  ZoPayError,
+  ZoPayInsufficientBalanceError,
+  ZoPayInvalidRequestError,
+  ZoPayRateLimitError,
+} from '../zopay/errors.js';
+import { BudgetExhaustedError, StoreUnavailableError } from '../stores/errors.js';
+import type {
+  BusinessError} from './errors.js';
+import {
+  IdempotencyKeyReusedError,
+  InsufficientBalanceError,
+  InvalidRecipientError,
+  QuoteAlreadyUsedError,
+  QuoteExpiredError,
+  QuoteNotFoundError,
+  QuoteRejectedError,
+} from './errors.js';
+import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
+
+/**
+ * ZoPay's answers that are business outcomes. ZoPay publishes no code catalogue (zopay-api.md §6.3),
+ * so the HTTP status decides and its `code` only refines within a status.
+ */
+export function businessErrorFrom(err: unknown, operation: 'quote' | 'execute'): BusinessError | undefined {
+  if (err instanceof ZoPayInsufficientBalanceError) return new InsufficientBalanceError();
+  if (err instanceof ZoPayConflictError) {
+    if (operation === 'execute' && err.upstreamCode === 'QUOTE_ALREADY_USED') return new QuoteAlreadyUsedError();
+    return operation === 'execute' ? new IdempotencyKeyReusedError() : undefined;
+  }
+  if (err instanceof ZoPayInvalidRequestError) {
+    const code = err.upstreamCode ?? '';
+    if (code === 'INVALID_MSISDN' || 'recipient.msisdn' in err.fieldErrors || 'msisdn' in err.fieldErrors) {
+      return new InvalidRecipientError();
+    }
+    if (operation === 'quote') return new QuoteRejectedError();
+    if (code === 'QUOTE_EXPIRED') return new QuoteExpiredError();
+    if (code === 'QUOTE_NOT_FOUND') return new QuoteNotFoundError();
+    if (code === 'VALIDATION_ERROR') return new InvalidRecipientError('The recipient does not match the quote recipient.');
+    return new QuoteNotFoundError();
+  }
+  return undefined;
+}
+
+/**
+ * Infrastructure failures → top-level errors with stable codes. Returns undefined for failures that must
+ * stay masked (credentials or origin rejected: an operator problem, never the client's).
+ */
+export function infrastructureErrorFrom(err: unknown, opts: { outcomeUnknown?: boolean } = {}): GraphQLError | undefined {
+  if (err instanceof ZoPayRateLimitError) return rateLimitedError(err.retryAfterSeconds ?? 1);
+  if (err instanceof BudgetExhaustedError) return rateLimitedError(err.retryAfterSeconds);
+  if (err instanceof ZoPayCircuitOpenError) return upstreamUnavailableError({ retrySafe: true, retryAfter: err.retryAfterSeconds });
+  if (err instanceof StoreUnavailableError) return upstreamUnavailableError({ retrySafe: true });
+  if (err instanceof ZoPayError) {
+    if (err.httpStatus === 401 || err.httpStatus === 403) return undefined;
+    return upstreamUnavailableError({ retrySafe: true, outcomeUnknown: opts.outcomeUnknown ?? false });
+  }
+  return undefined;
+}

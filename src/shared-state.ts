@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Logger } from './lib/logger.js';
+import { createRedisConnection, ensureNoEviction, waitForReady } from './lib/redis.js';
+import { createMemoryStores } from './stores/memory/index.js';
+import { createRedisStores } from './stores/redis/index.js';
+import type { Stores } from './stores/types.js';
+import { createUpstreamBudget, type UpstreamBudget } from './stores/upstream-budget.js';
+import { createMemoryEventBus } from './events/memory-bus.js';
+import { createRedisEventBus } from './events/redis-bus.js';
+import type { EventBus } from './events/types.js';
+
+/** Everything instances share: stores, the event bus and the upstream budget (Redis, or memory for one instance). */
+export interface SharedState {
+  stores: Stores;
+  bus: EventBus;
+  upstreamBudget: UpstreamBudget;
+  /** Readiness: the store answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function createSharedState(opts: { config: Config; clock: { now(): number }; log: Logger }): Promise<SharedState> {
+  const { config, clock, log } = opts;
+  const budgetOf = (stores: Stores) =>
+    createUpstreamBudget({
+      limiter: stores.rateLimiter,
+      limitPerMinute: config.zopay.rateLimitPerMinute,
+      maxQueueMs: 2_000,
+      sleep: (ms) => sleep(ms),
+      clock,
+    });
+
+  if (!config.redis.url) {
+    const stores = createMemoryStores({ clock });
+    const bus = createMemoryEventBus();
+    return { stores, bus, upstreamBudget: budgetOf(stores), ping: async () => true, close: () => bus.close() };
+  }
+
+  const onError = (role: string) => (err: Error) => log.warn({ role, err: err.name }, 'redis connection error');
+  const command: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway', role: 'command', onError: onError('command') });
+  const subscriber: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway-sub', role: 'subscriber', onError: onError('subscriber') });
+  try {
+    await waitForReady(command, 5_000);
+    await ensureNoEviction(command, { mode: config.isProduction ? 'refuse' : 'warn', warn: (m) => log.warn(m) });
+  } catch (err) {
+    command.disconnect();
+    subscriber.disconnect();
+    throw err;
+  }
+  const stores = createRedisStores({ redis: command, prefix: config.redis.keyPrefix, clock });
+  const bus = createRedisEventBus({
+    publisher: command,
+    subscriber,
+    prefix: config.redis.keyPrefix,
+    onMalformed: (channel) => log.warn({ channel }, 'malformed event dropped'),
+    onListenerError: (err, payoutId) => log.warn({ err: String(err), payoutId }, 'event listener failed'),
+  });
+  return {
+    stores,
+    bus,
+    upstreamBudget: budgetOf(stores),
+    ping: async () => (await command.ping()) === 'PONG',
+    close: async () => {
+      await bus.close();
+      command.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

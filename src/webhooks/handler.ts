@@ -1,0 +1,135 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../lib/logger.js';
+import type { WebhookDeliveryStore } from '../stores/types.js';
+import { parseWebhookEvent, WebhookPayloadError } from '../zopay/wire.js';
+import { verifyWebhook } from '../zopay/webhook-signature.js';
+import type { Payout } from '../zopay/types.js';
+import type { PayoutEventBus } from '../realtime/types.js';
+import { BodyTooLargeError, declaredTooLarge, readCappedBody } from '../http/body.js';
+import { sendJson } from '../http/respond.js';
+
+export interface WebhookHandlerDeps {
+  secrets: readonly string[];
+  maxBodyBytes: number;
+  dedupeTtlSeconds: number;
+  deliveries: WebhookDeliveryStore;
+  bus: PayoutEventBus;
+  log: Logger;
+  clock: { now(): number };
+  /** Conflicting finals: ask ZoPay (GET) and record what it says. */
+  reconcile: (payoutId: string) => Promise<unknown>;
+  /** Longest wait for the publish before answering anyway (the event is already recorded). */
+  publishTimeoutMs?: number;
+  onOutcome?: (outcome: WebhookOutcome) => void;
+}
+
+export type WebhookOutcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected' | 'too_large' | 'unavailable' | 'malformed';
+
+/**
+ * POST /webhooks/zopay: raw bytes → size cap → verify → dedupe + apply (one atomic step) → publish → 2xx.
+ * 2xx only once the event is recorded; 503 when it cannot be (ZoPay retries). Nothing is recorded or
+ * published for a delivery that fails verification.
+ */
+export function createWebhookHandler(deps: WebhookHandlerDeps) {
+  const outcome = (o: WebhookOutcome) => deps.onOutcome?.(o);
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (declaredTooLarge(req, deps.maxBodyBytes)) {
+      outcome('too_large');
+      res.setHeader('connection', 'close');
+      return sendJson(res, 413, { error: 'payload too large' });
+    }
+    let raw: Buffer;
+    try {
+      raw = await readCappedBody(req, deps.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        outcome('too_large');
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, { error: 'payload too large' });
+      }
+      throw err;
+    }
+
+    const verified = verifyWebhook({
+      rawBody: raw,
+      signature: header(req, 'x-zo-signature'),
+      timestamp: header(req, 'x-zo-timestamp'),
+      secrets: deps.secrets,
+      nowMs: deps.clock.now(),
+    });
+    if (!verified.ok) {
+      outcome('rejected');
+      deps.log.warn({ reason: verified.reason }, 'webhook rejected');
+      return sendJson(res, 401, { error: 'invalid signature', reason: verified.reason });
+    }
+
+    let event;
+    try {
+      event = parseWebhookEvent(raw.toString('utf8'));
+    } catch (err) {
+      if (!(err instanceof WebhookPayloadError)) throw err;
+      outcome('malformed');
+      deps.log.error({ reason: err.reason }, 'signed webhook with an unreadable body');
+      return sendJson(res, 400, { error: 'malformed payload' });
+    }
+
+    // Delivery ids are stable across ZoPay's retries and replays; without one, the event itself is the key.
+    const deliveryId =
+      header(req, 'x-zo-delivery-id') ??
+      (event.kind === 'payout' ? `derived:${event.event}:${event.payout.id}:${event.payout.status}` : undefined);
+
+    try {
+      if (event.kind === 'ignored') {
+        if (deliveryId) await deps.deliveries.recordIgnored(deliveryId, deps.dedupeTtlSeconds);
+        outcome('ignored');
+        return sendJson(res, 200, { status: 'ignored' });
+      }
+      const recorded = await deps.deliveries.recordDelivery({
+        deliveryId: deliveryId as string,
+        payout: event.payout,
+        dedupeTtlSeconds: deps.dedupeTtlSeconds,
+      });
+      if (recorded.duplicate) {
+        outcome('duplicate');
+        return sendJson(res, 200, { status: 'duplicate' });
+      }
+      const { outcome: applied, current } = recorded.result;
+      deps.log.info({ payoutId: event.payout.id, event: event.event, applied, replay: header(req, 'x-zo-replay') === 'true' }, 'webhook recorded');
+      if (applied === 'conflict') {
+        deps.log.error(
+          { payoutId: event.payout.id, stored: current.status, received: event.payout.status },
+          'CONFLICTING FINAL STATUS from ZoPay webhook; keeping the stored final and asking ZoPay',
+        );
+        void deps.reconcile(event.payout.id).catch(() => undefined);
+      }
+      // 'created' means the gateway never saw this payout (not executed here): recorded, not published (T28).
+      if (applied === 'advanced') await publishWithin(deps, current);
+      outcome('accepted');
+      return sendJson(res, 200, { status: 'accepted' });
+    } catch (err) {
+      outcome('unavailable');
+      deps.log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'webhook could not be recorded; answering 503 so ZoPay retries');
+      return sendJson(res, 503, { error: 'temporarily unavailable' });
+    }
+  };
+}
+
+/** The event is recorded: a slow or failed publish must not make ZoPay retry (subscribers reconcile). */
+async function publishWithin(deps: WebhookHandlerDeps, payout: Payout): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), deps.publishTimeoutMs ?? 250)));
+  try {
+    const result = await Promise.race([deps.bus.publish(payout).then(() => 'ok' as const), timeout]);
+    if (result === 'timeout') deps.log.warn({ payoutId: payout.id }, 'publish slow; answered anyway');
+  } catch (err) {
+    deps.log.warn({ err: err instanceof Error ? err.name : 'unknown', payoutId: payout.id }, 'publish failed; subscribers will reconcile');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTE, QUOTE, gql, quoteInput, startStack, type TestStack } from '../helpers/gateway.js';
+
+let stack: TestStack;
+let token: string;
+
+beforeAll(async () => {
+  stack = await startStack({ sandbox: { startingBalance: '20000' } });
+  token = await stack.token('errors-app');
+});
+afterAll(() => stack.close());
+
+async function quote(msisdn = '+237670000001', amount = '5000') {
+  const res = await gql<{ createQuote: { id: string; __typename: string; code?: string } }>(stack.gateway.url, QUOTE, quoteInput(msisdn, amount), token);
+  return res.data?.createQuote;
+}
+async function execute(quoteId: string, idempotencyKey: string, msisdn = '+237670000001') {
+  const res = await gql<{ executeDisbursement: { __typename: string; id?: string; code?: string } }>(
+    stack.gateway.url,
+    EXECUTE,
+    { input: { quoteId, idempotencyKey, recipient: { msisdn } } },
+    token,
+  );
+  return res;
+}
+
+describe('business outcomes are union members', () => {
+  it('InvalidRecipientError when ZoPay refuses the number', async () => {
+    const q = await quote('+237650000009');
+    expect(q).toMatchObject({ __typename: 'InvalidRecipientError', code: 'INVALID_RECIPIENT' });
+  });
+
+  it('QuoteAlreadyUsedError when a second key executes the same quote', async () => {
+    const q = await quote();
+    expect((await execute(q?.id as string, 'used-1')).data?.executeDisbursement.__typename).toBe('Payout');
+    const second = await execute(q?.id as string, 'used-2');
+    expect(second.data?.executeDisbursement).toMatchObject({ __typename: 'QuoteAlreadyUsedError', code: 'QUOTE_ALREADY_USED' });
+  });
+
+  it('IdempotencyKeyReusedError for the same key with another quote, with nothing sent upstream', async () => {
+    const q1 = await quote();
+    const q2 = await quote();
+    await execute(q1?.id as string, 'reuse-1');
+    const before = stack.sandbox.requests.length;
+    const again = await execute(q2?.id as string, 'reuse-1');
+    expect(again.data?.executeDisbursement).toMatchObject({ __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
+  it('InsufficientBalanceError when the wallet cannot cover amount plus fees', async () => {
+    const q = await quote('+237670000002', '900000');
+    const res = await execute(q?.id as string, 'broke-1', '+237670000002');
+    expect(res.data?.executeDisbursement).toMatchObject({ __typename: 'InsufficientBalanceError', code: 'INSUFFICIENT_BALANCE' });
+  });
+
+  it('QuoteNotFoundError for an unknown quote, without an upstream call', async () => {
+    const before = stack.sandbox.requests.length;
+    const res = await execute('no-such-quote', 'nf-1');
+    expect(res.data?.executeDisbursement).toMatchObject({ __typename: 'QuoteNotFoundError' });
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
+  it('QuoteNotFoundError for another caller\'s quote', async () => {
+    const q = await quote();
+    const other = await stack.token('someone-else');
+    const res = await gql<{ executeDisbursement: { __typename: string } }>(
+      stack.gateway.url,
+      EXECUTE,
+      { input: { quoteId: q?.id, idempotencyKey: 'steal-1', recipient: { msisdn: '+237670000001' } } },
+      other,
+    );
+    expect(res.data?.executeDisbursement.__typename).toBe('QuoteNotFoundError');
+  });
+
+  it('InvalidRecipientError when the recipient differs from the quote', async () => {
+    const q = await quote('+237670000001');
+    const res = await execute(q?.id as string, 'mismatch-1', '+237670000002');
+    expect(res.data?.executeDisbursement.__typename).toBe('InvalidRecipientError');
+  });
+});
+
+describe('bad input is BAD_USER_INPUT and sends nothing upstream', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['letters in the msisdn', quoteInput('+23767000000a')],
+    ['spaces in the msisdn', quoteInput('+237 670000001')],
+    ['a double plus', quoteInput('++237670000001')],
+    ['Arabic-Indic digits', quoteInput('+٢٣٧٦٧٠٠٠٠٠٠١')],
+    ['a zero-width character', quoteInput('+237670000\u200b001')],
+    ['a too short number', quoteInput('+2376700')],
+    ['a too long number', quoteInput('+2376700000011234')],
+    ['a zero amount', quoteInput('+237670000001', '0')],
+    ['a negative amount', quoteInput('+237670000001', '-5')],
+    ['a float-looking exponent', quoteInput('+237670000001', '1e21')],
+    ['NaN', quoteInput('+237670000001', 'NaN')],
+    ['fractional XAF', quoteInput('+237670000001', '10.5')],
+    ['an amount over the limit', quoteInput('+237670000001', '100000001')],
+    ['a lower-case currency', { input: { gateway: 'MTN_MOMO', amount: '10', currency: 'xaf', recipient: { msisdn: '+237670000001' } } }],
+    ['a numeric amount', { input: { gateway: 'MTN_MOMO', amount: 5000, currency: 'XAF', recipient: { msisdn: '+237670000001' } } }],
+  ];
+  it.each(cases)('rejects %s', async (_name, variables) => {
+    const before = stack.sandbox.requests.length;
+    const res = await gql(stack.gateway.url, QUOTE, variables, token);
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
+  const keys: [string, string][] = [
+    ['an empty key', ''],
+    ['a 10 KB key', 'k'.repeat(10_000)],
+    ['a control character', 'key\u0007'],
+    ['non-ASCII', 'clé-1'],
+  ];
+  it.each(keys)('rejects an idempotency key with %s', async (_name, idempotencyKey) => {
+    const before = stack.sandbox.requests.length;
+    const res = await gql(stack.gateway.url, EXECUTE, { input: { quoteId: 'q', idempotencyKey, recipient: { msisdn: '+237670000001' } } }, token);
+    expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(res.errors)).toContain('idempotencyKey');
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
+  it('normalises a number given without "+" to E.164', async () => {
+    const res = await gql<{ createQuote: { recipient: { msisdn: string } } }>(stack.gateway.url, QUOTE, quoteInput('237670000001'), token);
+    expect(res.data?.createQuote.recipient.msisdn).toBe('+237670000001');
+  });
+});
+
+describe('infrastructure failures', () => {
+  it('masks an upstream 500 body as UPSTREAM_UNAVAILABLE without any upstream detail', async () => {
+    stack.sandbox.faults.inject({ route: 'quote', kind: 'http500', times: 10 });
+    try {
+      const res = await gql(stack.gateway.url, QUOTE, quoteInput(), token);
+      expect(res.errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_UNAVAILABLE');
+      const text = JSON.stringify(res);
+      expect(text).not.toMatch(/x-zo|127\.0\.0\.1|stack|237670000001|sandbox/i);
+    } finally {
+      stack.sandbox.faults.clear();
+    }
+  });
+
+  it('turns an upstream 429 beyond the deadline into RATE_LIMITED with retryAfter', async () => {
+    stack.sandbox.faults.inject({ route: 'quote', kind: 'rate429', times: 1, retryAfterSeconds: 60 });
+    const res = await gql(stack.gateway.url, QUOTE, quoteInput(), token);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
+  });
+});

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTE, PAYOUT, QUOTE, gql, quoteInput, startStack, type TestStack } from '../helpers/gateway.js';
+
+let stack: TestStack;
+let token: string;
+
+beforeAll(async () => {
+  stack = await startStack({ sandbox: { processingDelayMs: 300, resolveOnFirstCheck: false } });
+  token = await stack.token('merchant-app-1');
+});
+afterAll(() => stack.close());
+
+describe('quote → execute → payout', () => {
+  it('quotes with locked fees and a positive merchant debit', async () => {
+    const res = await gql<{ createQuote: Record<string, unknown> }>(stack.gateway.url, QUOTE, quoteInput(), token);
+    const q = res.data?.createQuote;
+    expect(q?.__typename).toBe('Quote');
+    expect(Number(q?.amount)).toBe(5000);
+    expect(q?.currency).toBe('XAF');
+    expect(q?.recipient).toEqual({ msisdn: '+237670000001' });
+    const debit = Number(q?.merchantDebit);
+    expect(debit).toBe(5000 + Number(q?.gatewayFee) + Number(q?.platformFee));
+    expect(Date.parse(String(q?.expiresAt))).toBeGreaterThan(Date.now());
+  });
+
+  it('executes a quote into a PROCESSING payout, then reads SUCCESS with details', async () => {
+    const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(), token);
+    const e = await gql<{ executeDisbursement: Record<string, unknown> }>(
+      stack.gateway.url,
+      EXECUTE,
+      { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'flow-1', recipient: { msisdn: '+237670000001' } } },
+      token,
+    );
+    const payout = e.data?.executeDisbursement;
+    expect(payout?.__typename).toBe('Payout');
+    expect(payout?.status).toBe('PROCESSING');
+    expect(payout?.isFinal).toBe(false);
+
+    await expect
+      .poll(async () => (await gql<{ payout: { status: string } }>(stack.gateway.url, PAYOUT, { id: payout?.id }, token)).data?.payout?.status, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .toBe('SUCCESS');
+    const read = await gql<{ payout: Record<string, unknown> }>(stack.gateway.url, PAYOUT, { id: payout?.id }, token);
+    expect(read.data?.payout).toMatchObject({ isFinal: true, currency: 'XAF', recipient: { msisdn: '+237670000001' }, failure: null });
+    // ZoPay writes "5000" in webhooks and "5000.00" in GET: the same decimal either way.
+    expect(Number(read.data?.payout?.amount)).toBe(5000);
+    expect(read.data?.payout?.completedAt).toEqual(expect.any(String));
+  });
+
+  it('reports an asynchronous failure with its reason', async () => {
+    const msisdn = '+237670000004';
+    const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(msisdn), token);
+    const e = await gql<{ executeDisbursement: { id: string } }>(
+      stack.gateway.url,
+      EXECUTE,
+      { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'flow-declined', recipient: { msisdn } } },
+      token,
+    );
+    await expect
+      .poll(async () => (await gql<{ payout: { status: string } }>(stack.gateway.url, PAYOUT, { id: e.data?.executeDisbursement.id }, token)).data?.payout?.status, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .toBe('FAILED');
+    const read = await gql<{ payout: { failure: { message: string } | null } }>(stack.gateway.url, PAYOUT, { id: e.data?.executeDisbursement.id }, token);
+    expect(read.data?.payout.failure?.message).toMatch(/declined/i);
+  });
+
+  it('sends ZoPay exactly its documented body fields', async () => {
+    const before = stack.sandbox.requests.length;
+    const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(), token);
+    await gql(stack.gateway.url, EXECUTE, { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'fields-1', recipient: { msisdn: '+237670000001' } } }, token);
+    const sent = stack.sandbox.requests.slice(before);
+    const quoteReq = sent.find((r) => r.route === 'quote');
+    const execReq = sent.find((r) => r.route === 'execute');
+    expect(Object.keys(JSON.parse(quoteReq?.body ?? '{}'))).toEqual(['gateway', 'transaction_type', 'amount', 'currency', 'recipient']);
+    const body = JSON.parse(execReq?.body ?? '{}') as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['quote_id', 'idempotency_key', 'recipient']);
+    expect(body['recipient']).toEqual({ msisdn: '+237670000001' });
+    expect(String(body['idempotency_key'])).not.toContain('fields-1');
+    for (const r of sent) expect(r.status).toBeLessThan(300);
+  });
+});

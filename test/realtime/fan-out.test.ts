@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
+import { pay, startStack, type TestStack } from '../helpers/gateway.js';
+import { sseSubscribe, until, wsClient, wsSubscribe } from '../helpers/subscribe.js';
+
+let redis: RedisServerHandle;
+let stack: TestStack;
+let token: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  stack = await startStack({ instances: 2, env: { REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '600000' } });
+  token = await stack.token('realtime-app');
+});
+afterAll(async () => {
+  await stack.close();
+  await redis.stop();
+});
+
+const [A, B] = [0, 1];
+const url = (i: number) => (stack.gateways[i] as TestStack['gateway']).url;
+
+describe('a webhook received by instance A reaches subscribers on instance B', () => {
+  it('over graphql-ws: PROCESSING, then SUCCESS with isFinal, then completion', async () => {
+    const id = await pay(url(A), token, 'ws-fanout-1', '+237670000005'); // stays PROCESSING until settled
+    const client = wsClient(url(B), token);
+    const sub = wsSubscribe(client, id);
+    await until(() => sub.events.length === 1, 5_000, 'snapshot');
+    expect(sub.events[0]).toMatchObject({ id, status: 'PROCESSING', isFinal: false });
+
+    stack.sandbox.settle(id, 'SUCCESS'); // the sandbox's signed webhook goes to instance A
+    expect(await sub.done).toBe('complete');
+    expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+    expect(sub.events[1]?.isFinal).toBe(true);
+    expect(sub.errors).toEqual([]);
+    await client.dispose();
+  });
+
+  it('over SSE with a bearer header, the same way', async () => {
+    const id = await pay(url(A), token, 'sse-fanout-1', '+237670000005');
+    const sub = sseSubscribe(url(B), token, id);
+    await until(() => sub.events.length === 1, 5_000, 'snapshot');
+    stack.sandbox.settle(id, 'FAILED', { code: 'DECLINED', message: 'Declined' });
+    expect(await sub.done).toBe('complete');
+    expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'FAILED']);
+  });
+
+  it('fans one event out to subscribers on both instances', async () => {
+    const id = await pay(url(A), token, 'both-1', '+237670000005');
+    const ca = wsClient(url(A), token);
+    const cb = wsClient(url(B), token);
+    const subs = [wsSubscribe(ca, id), wsSubscribe(cb, id), sseSubscribe(url(A), token, id), sseSubscribe(url(B), token, id)];
+    await until(() => subs.every((s) => s.events.length === 1), 5_000, 'snapshots');
+    stack.sandbox.settle(id, 'SUCCESS');
+    for (const s of subs) {
+      expect(await s.done).toBe('complete');
+      expect(s.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+    }
+    await Promise.all([ca.dispose(), cb.dispose()]);
+  });
+
+  it('emits one event then completes for a payout that is already final', async () => {
+    const id = await pay(url(A), token, 'final-1', '+237670000005');
+    stack.sandbox.settle(id, 'SUCCESS');
+    await until(async () => (await stack.gateways[B]?.state.stores.payouts.get(id))?.status === 'SUCCESS', 5_000, 'webhook recorded');
+    const client = wsClient(url(B), token);
+    const sub = wsSubscribe(client, id);
+    expect(await sub.done).toBe('complete');
+    expect(sub.events.map((e) => e.status)).toEqual(['SUCCESS']);
+    await client.dispose();
+  });
+});
+
+describe('authorization before subscription', () => {
+  let probe: Redis;
+  beforeAll(() => {
+    probe = redis.client();
+  });
+
+  it("treats another caller's payout as missing and subscribes nothing in Redis", async () => {
+    const id = await pay(url(A), token, 'private-1', '+237670000005');
+    const mallory = await stack.token('mallory');
+    const client = wsClient(url(B), mallory);
+    const theirs = wsSubscribe(client, id);
+    const missing = wsSubscribe(client, 'no-such-payout');
+    await Promise.all([theirs.done, missing.done]);
+    expect(theirs.events).toEqual([]);
+    expect(JSON.stringify(theirs.errors)).toContain('NOT_FOUND');
+    expect(JSON.stringify(theirs.errors)).toBe(JSON.stringify(missing.errors));
+    expect(await redis.numSub(`zopay:payout:${id}`)).toBe(0);
+    expect(await probe.pubsub('NUMSUB', `zopay:payout:${id}`)).toEqual([`zopay:payout:${id}`, 0]);
+    await client.dispose();
+  });
+
+  it('closes a graphql-ws connection with 4403 for a bad token', async () => {
+    const closed = new Promise<number>((resolve) => {
+      const client = wsClient(url(B), 'not-a-token');
+      client.on('closed', (e) => resolve((e as { code: number }).code));
+      const sub = wsSubscribe(client, 'x');
+      void sub.done;
+    });
+    expect(await closed).toBe(4403);
+  });
+
+  it('releases the Redis channel when the last subscriber leaves', async () => {
+    const id = await pay(url(A), token, 'release-1', '+237670000005');
+    const client = wsClient(url(B), token);
+    const s1 = wsSubscribe(client, id);
+    const s2 = wsSubscribe(client, id);
+    await until(() => s1.events.length === 1 && s2.events.length === 1, 5_000, 'snapshots');
+    expect(await redis.numSub(`zopay:payout:${id}`)).toBe(1); // two local subscribers, one Redis subscription
+    await s1.close();
+    await s2.close();
+    await until(async () => (await redis.numSub(`zopay:payout:${id}`)) === 0, 5_000, 'unsubscribe');
+    await client.dispose();
+  });
+});

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
+import { pay, startStack, type TestStack } from '../helpers/gateway.js';
+import { until, wsClient, wsSubscribe } from '../helpers/subscribe.js';
+
+let redis: RedisServerHandle;
+let stack: TestStack;
+let token: string;
+const unhandled: unknown[] = [];
+const onUnhandled = (err: unknown) => unhandled.push(err);
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  redis = await startRedis({ persistent: true });
+  // timeScale 600: ZoPay's 1-minute webhook retry arrives after 100 ms.
+  stack = await startStack({
+    instances: 2,
+    env: { REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '1000' },
+    sandbox: { timeScale: 600, processingDelayMs: 600_000, resolveOnFirstCheck: false },
+  });
+  token = await stack.token('faults-app');
+});
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  await stack.close();
+  await redis.stop();
+});
+
+describe('Redis outages', () => {
+  it('answers 503 to a webhook while Redis is down, then processes ZoPay\'s retry exactly once', async () => {
+    const id = await pay(stack.gateway.url, token, 'outage-1', '+237670000005');
+    const client = wsClient(stack.gateways[1]?.url as string, token);
+    const sub = wsSubscribe(client, id);
+    await until(() => sub.events.length === 1, 5_000, 'snapshot');
+
+    await redis.kill();
+    stack.sandbox.settle(id, 'SUCCESS');
+    await until(() => stack.sandbox.webhooks.deliveries().some((d) => d.payoutId === id && d.attempts.some((a) => a.statusCode === 503)), 5_000, 'a 503 answer');
+    await redis.restart();
+
+    expect(await sub.done).toBe('complete');
+    expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+    await until(() => stack.sandbox.webhooks.deliveries().some((d) => d.payoutId === id && d.status === 'DELIVERED'), 10_000, 'delivered');
+    expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('SUCCESS');
+    expect(unhandled).toEqual([]);
+    await client.dispose();
+  });
+
+  it('still delivers the final status to a subscriber when Redis restarts mid-subscription', async () => {
+    const id = await pay(stack.gateway.url, token, 'restart-1', '+237670000005');
+    const client = wsClient(stack.gateways[1]?.url as string, token);
+    const sub = wsSubscribe(client, id);
+    await until(() => sub.events.length === 1, 5_000, 'snapshot');
+
+    await redis.kill();
+    await redis.restart();
+    stack.sandbox.settle(id, 'FAILED', { code: 'DECLINED', message: 'Declined' });
+
+    expect(await sub.done).toBe('complete');
+    expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'FAILED']);
+    expect(unhandled).toEqual([]);
+    await client.dispose();
+  });
+});
+
+describe('lost webhooks', () => {
+  it('the reconciler ends the subscription when ZoPay never delivers the webhook', async () => {
+    stack.sandbox.faults.setWebhookFaults({ dropRate: 1 });
+    try {
+      const id = await pay(stack.gateway.url, token, 'lost-1', '+237670000005');
+      const client = wsClient(stack.gateways[1]?.url as string, token);
+      const sub = wsSubscribe(client, id);
+      await until(() => sub.events.length === 1, 5_000, 'snapshot');
+      const getsBefore = stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
+      stack.sandbox.settle(id, 'SUCCESS');
+      expect(await sub.done).toBe('complete');
+      expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+      const gets = stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length - getsBefore;
+      expect(gets).toBeGreaterThanOrEqual(1);
+      await client.dispose();
+    } finally {
+      stack.sandbox.faults.setWebhookFaults({});
+    }
+  });
+
+  it('polls once per interval per payout however many subscribers watch it', async () => {
+    const id = await pay(stack.gateway.url, token, 'many-1', '+237670000005');
+    const client = wsClient(stack.gateways[1]?.url as string, token);
+    const subs = Array.from({ length: 20 }, () => wsSubscribe(client, id));
+    await until(() => subs.every((s) => s.events.length === 1), 5_000, 'snapshots');
+    const count = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
+    const before = count();
+    await new Promise((r) => setTimeout(r, 3_200));
+    const polled = count() - before;
+    // Instance B polls it (A has no subscriber): about 3 intervals, never 20 per interval.
+    expect(polled).toBeGreaterThanOrEqual(2);
+    expect(polled).toBeLessThanOrEqual(4);
+    await Promise.all(subs.map((s) => s.close()));
+    await client.dispose();
+  });
+});

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
+import { SANDBOX_DEFAULTS } from '../../src/zopay/defaults.js';
+import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
+import { pay, startStack, type TestStack } from '../helpers/gateway.js';
+import { until, wsClient, wsSubscribe } from '../helpers/subscribe.js';
+
+let redis: RedisServerHandle;
+let stack: TestStack;
+let token: string;
+let listener: Redis;
+const published: { channel: string; message: string }[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  stack = await startStack({ instances: 2, env: { REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '600000' } });
+  stack.sandbox.setWebhookUrl(null); // these tests deliver webhooks by hand
+  token = await stack.token('webhook-app');
+  listener = redis.client();
+  await listener.psubscribe('zopay:payout:*');
+  listener.on('pmessage', (_p, channel, message) => published.push({ channel, message }));
+});
+afterAll(async () => {
+  await stack.close();
+  await redis.stop();
+});
+
+function body(payoutId: string, event: 'payout.completed' | 'payout.failed' | 'payout.processing' = 'payout.completed'): string {
+  const status = event === 'payout.completed' ? 'SUCCESS' : event === 'payout.failed' ? 'FAILED' : 'PROCESSING';
+  return JSON.stringify({
+    event,
+    data: { payout_id: payoutId, merchant_id: 'm', amount: '5000', currency: 'XAF', gateway: 'MTN_MOMO', recipient_msisdn: '237670000005', status, fees: '75', total_deducted: '5075', created_at: new Date().toISOString() },
+    timestamp: new Date().toISOString(),
+  });
+}
+
+async function deliver(raw: string, opts: { deliveryId: string; event?: string; timestampMs?: number; secret?: string; tamper?: (h: Record<string, string>) => void; instance?: number }) {
+  const headers = signedWebhookHeaders({
+    secret: opts.secret ?? SANDBOX_DEFAULTS.webhookSecret,
+    rawBody: raw,
+    event: opts.event ?? (JSON.parse(raw) as { event: string }).event,
+    deliveryId: opts.deliveryId,
+    timestampMs: opts.timestampMs ?? Date.now(),
+  });
+  opts.tamper?.(headers);
+  const res = await fetch(`${stack.gateways[opts.instance ?? 0]?.url}/webhooks/zopay`, { method: 'POST', headers, body: raw });
+  return res.status;
+}
+
+const channelEvents = (id: string) => published.filter((p) => p.channel === `zopay:payout:${id}`).length;
+
+describe('POST /webhooks/zopay', () => {
+  it('processes a delivery id once however often it arrives', async () => {
+    const id = await pay(stack.gateway.url, token, 'dup-1', '+237670000005');
+    const client = wsClient(stack.gateways[1]?.url as string, token);
+    const sub = wsSubscribe(client, id);
+    await until(() => sub.events.length === 1, 5_000, 'snapshot');
+    const raw = body(id);
+    expect(await Promise.all([deliver(raw, { deliveryId: 'd-dup-1' }), deliver(raw, { deliveryId: 'd-dup-1' }), deliver(raw, { deliveryId: 'd-dup-1', instance: 1 })])).toEqual([200, 200, 200]);
+    expect(await sub.done).toBe('complete');
+    expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+    await until(() => channelEvents(id) >= 1, 2_000, 'publish');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(channelEvents(id)).toBe(1);
+    await client.dispose();
+  });
+
+  it('never moves a payout backwards: SUCCESS then a stale PROCESSING, and a conflicting FAILED', async () => {
+    const id = await pay(stack.gateway.url, token, 'order-1', '+237670000005');
+    expect(await deliver(body(id, 'payout.completed'), { deliveryId: 'd-order-1' })).toBe(200);
+    expect(await deliver(body(id, 'payout.processing'), { deliveryId: 'd-order-2' })).toBe(200);
+    expect(await deliver(body(id, 'payout.failed'), { deliveryId: 'd-order-3' })).toBe(200);
+    expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('SUCCESS');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(channelEvents(id)).toBe(1);
+  });
+
+  const attacks: [string, Parameters<typeof deliver>[1], number][] = [
+    ['a bad signature', { deliveryId: 'a1', tamper: (h) => (h['x-zo-signature'] = 'a'.repeat(64)) }, 401],
+    ['a wrong secret', { deliveryId: 'a2', secret: 'whsec_wrong' }, 401],
+    ['a stale timestamp (−301 s)', { deliveryId: 'a3', timestampMs: Date.now() - 301_000 }, 401],
+    ['a future timestamp (+301 s)', { deliveryId: 'a4', timestampMs: Date.now() + 301_000 }, 401],
+    ['no signature', { deliveryId: 'a5', tamper: (h) => delete h['x-zo-signature'] }, 401],
+    ['a short signature', { deliveryId: 'a6', tamper: (h) => (h['x-zo-signature'] = 'abc') }, 401],
+    ['a non-numeric timestamp', { deliveryId: 'a7', tamper: (h) => (h['x-zo-timestamp'] = 'yesterday') }, 401],
+  ];
+  it.each(attacks)('rejects %s and records and publishes nothing', async (_name, opts, status) => {
+    const id = await pay(stack.gateway.url, token, `attack-${opts.deliveryId}`, '+237670000005');
+    expect(await deliver(body(id), opts)).toBe(status);
+    expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('PROCESSING');
+    expect(channelEvents(id)).toBe(0);
+  });
+
+  it('rejects a tampered body signed for the original', async () => {
+    const id = await pay(stack.gateway.url, token, 'tamper-1', '+237670000005');
+    const original = body(id, 'payout.failed');
+    const headers = signedWebhookHeaders({ secret: SANDBOX_DEFAULTS.webhookSecret, rawBody: original, event: 'payout.failed', deliveryId: 't1', timestampMs: Date.now() });
+    const res = await fetch(`${stack.gateway.url}/webhooks/zopay`, { method: 'POST', headers, body: original.replace('FAILED', 'SUCCESS').replace('payout.failed', 'payout.completed') });
+    expect(res.status).toBe(401);
+    expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('PROCESSING');
+  });
+
+  it('accepts a signed body with unusual whitespace and key order (verification is on raw bytes)', async () => {
+    const id = await pay(stack.gateway.url, token, 'ws-1', '+237670000005');
+    const raw = `{ "timestamp" : "2026-01-01T00:00:00.000Z",\n  "data": {"status":"SUCCESS", "payout_id": "${id}"},  "event":"payout.completed" }`;
+    expect(await deliver(raw, { deliveryId: 'w1', event: 'payout.completed' })).toBe(200);
+    expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('SUCCESS');
+  });
+
+  it('answers 413 for an oversized body before verifying it', async () => {
+    const res = await fetch(`${stack.gateway.url}/webhooks/zopay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(5_000_000) });
+    expect(res.status).toBe(413);
+  });
+
+  it('acknowledges events it does not handle', async () => {
+    const raw = JSON.stringify({ event: 'settlement.generated', data: { settlement_id: 's1' }, timestamp: new Date().toISOString() });
+    expect(await deliver(raw, { deliveryId: 's-1' })).toBe(200);
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { parseWebhookEvent, WebhookPayloadError } from '../../src/zopay/wire.js';
+
+const COMPLETED = {
+  event: 'payout.completed',
+  data: {
+    payout_id: '660e8400-e29b-41d4-a716-446655440001',
+    merchant_id: 'merchant-uuid',
+    amount: '5000',
+    currency: 'XAF',
+    gateway: 'MTN_MOMO',
+    recipient_msisdn: '237671111111',
+    status: 'SUCCESS',
+    fees: '100',
+    total_deducted: '5100',
+    created_at: '2026-01-18T23:30:00.000Z',
+  },
+  timestamp: '2026-01-18T23:30:00.000Z',
+};
+const FAILED = {
+  event: 'payout.failed',
+  data: {
+    payout_id: '660e8400-e29b-41d4-a716-446655440001',
+    merchant_id: 'merchant-uuid',
+    amount: '5000',
+    currency: 'XAF',
+    gateway: 'MTN_MOMO',
+    recipient_msisdn: '237671111111',
+    status: 'FAILED',
+    failure_reason: 'Invalid recipient',
+    created_at: '2026-01-18T23:30:00.000Z',
+  },
+  timestamp: '2026-01-18T23:30:00.000Z',
+};
+const parse = (v: unknown) => parseWebhookEvent(JSON.stringify(v));
+
+describe('parseWebhookEvent: payout events (§5.4)', () => {
+  it('maps payout.completed, keeping decimal-less amounts and adding + to the MSISDN', () => {
+    expect(parse(COMPLETED)).toEqual({
+      kind: 'payout',
+      event: 'payout.completed',
+      occurredAt: '2026-01-18T23:30:00.000Z',
+      payout: {
+        id: '660e8400-e29b-41d4-a716-446655440001',
+        status: 'SUCCESS',
+        rawStatus: 'SUCCESS',
+        source: 'webhook',
+        gateway: 'MTN_MOMO',
+        amount: '5000',
+        currency: 'XAF',
+        recipientMsisdn: '+237671111111',
+        gatewayReference: undefined,
+        totalAmount: '5100',
+        createdAt: '2026-01-18T23:30:00.000Z',
+        completedAt: undefined,
+        failure: undefined,
+        merchantId: 'merchant-uuid',
+        batchId: undefined,
+      },
+    });
+  });
+
+  it('maps payout.failed with failure_reason as the failure message', () => {
+    const event = parse(FAILED);
+    expect(event.kind === 'payout' && event.payout).toMatchObject({ status: 'FAILED', failure: { message: 'Invalid recipient' } });
+  });
+
+  it('prefers a structured error over failure_reason', () => {
+    const event = parse({ ...FAILED, data: { ...FAILED.data, error: { code: 'INVALID_MSISDN', message: 'Invalid recipient' } } });
+    expect(event.kind === 'payout' && event.payout.failure).toEqual({ code: 'INVALID_MSISDN', message: 'Invalid recipient' });
+  });
+
+  it('takes the status from the event name and keeps the raw status string', () => {
+    const event = parse({ ...COMPLETED, data: { ...COMPLETED.data, status: 'COMPLETED' } });
+    expect(event.kind === 'payout' && [event.payout.status, event.payout.rawStatus]).toEqual(['SUCCESS', 'COMPLETED']);
+    const noStatus = parse({ ...FAILED, data: { ...FAILED.data, status: undefined } });
+    expect(noStatus.kind === 'payout' && [noStatus.payout.status, noStatus.payout.rawStatus]).toEqual(['FAILED', 'FAILED']);
+  });
+
+  it('ignores extra fields anywhere and tolerates a missing envelope timestamp', () => {
+    const event = parse({ event: 'payout.completed', data: { ...COMPLETED.data, new_field: [1] }, version: 2 });
+    expect(event).toMatchObject({ kind: 'payout', occurredAt: undefined });
+  });
+
+  it('parses exactly the raw bytes it is given (unusual whitespace and key order)', () => {
+    const raw = `{ "timestamp":"2026-01-18T23:30:00.000Z",\n  "data": {"status":"SUCCESS","payout_id":"p-9"},\t"event":"payout.completed" }`;
+    expect(parseWebhookEvent(raw)).toMatchObject({ kind: 'payout', payout: { id: 'p-9' } });
+  });
+});
+
+describe('parseWebhookEvent: other events', () => {
+  it.each(['payment.succeeded', 'payment.failed', 'refund.completed', 'settlement.generated', 'payout.created', 'checkout.session.paid'])(
+    'acknowledges %s without applying it',
+    (event) => {
+      expect(parse({ event, data: { anything: true }, timestamp: '2026-01-18T23:30:00.000Z' })).toEqual({ kind: 'ignored', event });
+    },
+  );
+});
+
+describe('parseWebhookEvent: malformed bodies', () => {
+  it.each([
+    ['not JSON', '{"event":', 'MALFORMED_JSON'],
+    ['empty', '', 'MALFORMED_JSON'],
+    ['a JSON array', '[]', 'INVALID_SHAPE'],
+    ['no event', JSON.stringify({ data: {} }), 'INVALID_SHAPE'],
+    ['a payout event without data', JSON.stringify({ event: 'payout.failed' }), 'INVALID_SHAPE'],
+    ['a payout event without payout_id', JSON.stringify({ event: 'payout.completed', data: { status: 'SUCCESS' } }), 'INVALID_SHAPE'],
+  ])('throws a typed error for %s', (_name, raw, reason) => {
+    let caught: unknown;
+    try {
+      parseWebhookEvent(raw);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(WebhookPayloadError);
+    expect(caught).toMatchObject({ code: 'ZOPAY_WEBHOOK_PAYLOAD_INVALID', reason });
+  });
+});
+
+describe('parseWebhookEvent: no body text in errors', () => {
+  it('does not carry fragments of a malformed body (MSISDNs) in the error or its cause', () => {
+    try {
+      parseWebhookEvent('{"recipient_msisdn":"237670000001",');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(WebhookPayloadError);
+      expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).not.toContain('237670000001');
+      expect((err as Error).cause).toBeUndefined();
+    }
+  });
+});
