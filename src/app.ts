@@ -29,6 +29,10 @@ export interface AppDeps {
   readiness?: Record<string, () => Promise<boolean>>;
   yogaPlugins?: Plugin[];
   clock?: { now(): number };
+  /** How long shutdown waits for in-flight requests. */
+  shutdownGraceMs?: number;
+  /** Shutdown step: complete live subscriptions (SSE responses then end by themselves). */
+  endStreams?: () => Promise<void>;
   onClose?: () => Promise<void>;
 }
 
@@ -36,6 +40,9 @@ export interface App {
   server: Server;
   yoga: GatewayYoga;
   listen(port: number, host: string): Promise<{ port: number; url: string }>;
+  /** Open graphql-ws connections. */
+  wsClients(): number;
+  /** Graceful stop: refuse new work, finish in-flight requests within the grace period, close sockets. */
   close(): Promise<void>;
 }
 
@@ -47,6 +54,9 @@ export function buildApp(deps: AppDeps): App {
     log,
     graphiql: config.http.graphiql,
     introspection: config.http.introspection,
+    production: config.isProduction,
+    limits: config.limits,
+    corsOrigins: config.http.corsOrigins,
     ...(deps.devToken ? { devToken: deps.devToken } : {}),
     plugins: deps.yogaPlugins ?? [],
     context: async ({ request, wsViewer }) => {
@@ -61,7 +71,20 @@ export function buildApp(deps: AppDeps): App {
   });
 
   const routes = deps.routes ?? {};
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
   const server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+    if (draining) {
+      // Stopping: tell the client (or load balancer) to go elsewhere.
+      res.setHeader('connection', 'close');
+      return sendJson(res, 503, { error: 'shutting down' });
+    }
     handle(req, res).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'request handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
@@ -101,7 +124,7 @@ export function buildApp(deps: AppDeps): App {
   }
 
   async function readiness(res: ServerResponse): Promise<void> {
-    const checks: Record<string, boolean> = {};
+    const checks: Record<string, boolean> = { accepting: !draining };
     await Promise.all(
       Object.entries(deps.readiness ?? {}).map(async ([name, check]) => {
         checks[name] = await check().catch(() => false);
@@ -135,12 +158,26 @@ export function buildApp(deps: AppDeps): App {
           resolve({ port: p, url: `http://${host.includes(':') ? `[${host}]` : host}:${p}` });
         });
       }),
+    wsClients: () => ws.clients(),
     close: async () => {
+      if (draining) return;
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Subscriptions complete (SSE responses end), then WebSockets close with 1012 "service restart".
+      await deps.endStreams?.().catch(() => undefined);
       await ws.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, deps.shutdownGraceMs ?? 10_000);
+          idle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      server.closeAllConnections();
+      await closed;
       await deps.onClose?.();
     },
   };

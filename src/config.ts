@@ -72,6 +72,14 @@ const EnvSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 24 * 3600, 90 * 24 * 3600),
   RECONCILE_INTERVAL_MS: int(15_000, 1_000, 600_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1_000),
+  SUBSCRIPTIONS_PER_CALLER: int(100, 1, 100_000),
+  MUTATION_RATE_LIMIT_PER_MINUTE: int(120, 1, 1_000_000),
+  GRAPHQL_MAX_DEPTH: int(8, 2, 50),
+  GRAPHQL_MAX_ALIASES: int(15, 1, 1_000),
+  GRAPHQL_MAX_COST: int(5_000, 10, 1_000_000),
+  GRAPHQL_MAX_TOKENS: int(1_000, 50, 100_000),
+  GRAPHQL_MAX_DIRECTIVES: int(20, 1, 1_000),
+  SHUTDOWN_GRACE_MS: int(10_000, 0, 120_000),
 });
 
 type Env = z.infer<typeof EnvSchema>;
@@ -115,6 +123,10 @@ export interface Config {
   idempotencyTtlSeconds: number;
   reconcileIntervalMs: number;
   wsMaxSubscriptionsPerConnection: number;
+  subscriptionsPerCaller: number;
+  mutationRateLimitPerMinute: number;
+  limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -202,6 +214,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    subscriptionsPerCaller: e.SUBSCRIPTIONS_PER_CALLER,
+    mutationRateLimitPerMinute: e.MUTATION_RATE_LIMIT_PER_MINUTE,
+    limits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
   return deepFreeze(config);
 }

@@ -11,6 +11,7 @@ import { createUndiciTransport } from './zopay/transport.js';
 import { CircuitBreaker } from './zopay/circuit-breaker.js';
 import { createWebhookHandler } from './webhooks/handler.js';
 import { createSharedState, type SharedState } from './shared-state.js';
+import { GatewayMetrics } from './lib/metrics.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -28,6 +29,7 @@ export interface Gateway {
   devToken: string | undefined;
   state: SharedState;
   breaker: CircuitBreaker;
+  metrics: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     devToken = await mintToken(secret, { sub: 'dev-user', scope: `${SCOPES.WRITE} ${SCOPES.READ}`, expiresInSeconds: 12 * 3600 });
   }
 
-  const state = await createSharedState({ config, clock, log });
+  const metrics = new GatewayMetrics();
+  const state = await createSharedState({ config, clock, log, onRedisError: (role) => metrics.redisErrors.inc({ role }) });
   const transport = createUndiciTransport({
     baseUrl: opts.zopayBaseUrl,
     connectTimeoutMs: config.zopay.connectTimeoutMs,
@@ -74,12 +77,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       operationDeadlineMs: config.zopay.operationDeadlineMs,
       attemptTimeoutMs: config.zopay.requestTimeoutMs,
     },
-    onAttempt: (a) => log.debug({ upstream: a }, 'zopay attempt'),
+    onAttempt: (a) => {
+      metrics.recordAttempt(a);
+      log.debug({ upstream: a }, 'zopay attempt');
+    },
   });
 
   const payouts = new PayoutService({
     zopay,
-    stores: { status: state.stores.payouts, owners: state.stores.owners, idempotency: state.stores.idempotency, quotes: state.stores.quotes },
+    stores: { status: state.stores.payouts, owners: state.stores.owners, idempotency: state.stores.idempotency, quotes: state.stores.quotes, rateLimiter: state.stores.rateLimiter },
     bus: state.bus,
     clock,
     log,
@@ -90,6 +96,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       idempotencyLockTtlMs: config.zopay.operationDeadlineMs + 10_000,
       duplicateWaitMs: Math.min(config.zopay.operationDeadlineMs, 15_000),
       reconcileIntervalMs: config.reconcileIntervalMs,
+      mutationRateLimitPerMinute: config.mutationRateLimitPerMinute,
+      subscriptionsPerCaller: config.subscriptionsPerCaller,
     },
   });
 
@@ -102,6 +110,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     log,
     clock,
     reconcile: (id) => payouts.refresh(id),
+    onOutcome: (outcome) => metrics.webhooks.inc({ outcome }),
   });
 
   const app = buildApp({
@@ -112,7 +121,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     verifyToken,
     ...(devToken ? { devToken } : {}),
     clock,
-    routes: { 'POST /webhooks/zopay': webhook },
+    yogaPlugins: [metrics.yogaPlugin()],
+    shutdownGraceMs: config.shutdownGraceMs,
+    endStreams: () => payouts.endStreams(),
+    routes: {
+      'POST /webhooks/zopay': webhook,
+      'GET /metrics': async (_req, res) => {
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(body);
+      },
+    },
     readiness: {
       store: () => state.ping(),
       upstream: async () => breaker.state !== 'open',
@@ -123,6 +142,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await state.close();
     },
   });
+  metrics.sources = {
+    breakerState: () => breaker.state,
+    connections: () => app.wsClients(),
+    subscriptions: () => payouts.activeSubscriptions(),
+  };
   const { url, port } = await app.listen(config.port, config.host);
-  return { app, url, port, devToken, state, breaker, close: () => app.close() };
+  return { app, url, port, devToken, state, breaker, metrics, close: () => app.close() };
 }

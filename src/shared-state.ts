@@ -21,7 +21,12 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
-export async function createSharedState(opts: { config: Config; clock: { now(): number }; log: Logger }): Promise<SharedState> {
+export async function createSharedState(opts: {
+  config: Config;
+  clock: { now(): number };
+  log: Logger;
+  onRedisError?: (role: string) => void;
+}): Promise<SharedState> {
   const { config, clock, log } = opts;
   const budgetOf = (stores: Stores) =>
     createUpstreamBudget({
@@ -38,7 +43,10 @@ export async function createSharedState(opts: { config: Config; clock: { now(): 
     return { stores, bus, upstreamBudget: budgetOf(stores), ping: async () => true, close: () => bus.close() };
   }
 
-  const onError = (role: string) => (err: Error) => log.warn({ role, err: err.name }, 'redis connection error');
+  const onError = (role: string) => (err: Error) => {
+    opts.onRedisError?.(role);
+    log.warn({ role, err: err.name }, 'redis connection error');
+  };
   const command: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway', role: 'command', onError: onError('command') });
   const subscriber: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway-sub', role: 'subscriber', onError: onError('subscriber') });
   try {

@@ -1,5 +1,8 @@
 import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { OneMoneyMutationRule } from './money-rule.js';
 import type { Logger } from '../lib/logger.js';
 import type { GraphQLContext } from '../context.js';
 import { maskError } from './mask-error.js';
@@ -10,6 +13,11 @@ export interface YogaOptions {
   log: Logger;
   graphiql: boolean;
   introspection: boolean;
+  /** Production: no field suggestions, no limits in messages. */
+  production: boolean;
+  limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
+  /** Browser origins allowed by CORS; empty = no cross-origin browser access. */
+  corsOrigins: readonly string[];
   /** Pre-filled Authorization header in GraphiQL (development only). */
   devToken?: string;
   /** Builds the per-operation context from the server context (HTTP request or WebSocket). */
@@ -27,20 +35,55 @@ export interface ServerContext {
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
 export function buildYoga(opts: YogaOptions): GatewayYoga {
-  const plugins: Plugin[] = [...(opts.plugins ?? [])];
-  if (!opts.introspection) {
-    plugins.push({
+  const exposeLimits = !opts.production;
+  const plugins: Plugin[] = [
+    // Request limits run at parse/validation time, before any resolver (and so before any upstream call).
+    EnvelopArmorPlugin({
+      maxDepth: { n: opts.limits.maxDepth, exposeLimits, flattenFragments: true, ignoreIntrospection: false },
+      maxAliases: { n: opts.limits.maxAliases, exposeLimits },
+      costLimit: { maxCost: opts.limits.maxCost, exposeLimits },
+      maxTokens: { n: opts.limits.maxTokens, exposeLimits },
+      maxDirectives: { n: opts.limits.maxDirectives, exposeLimits },
+      blockFieldSuggestion: { enabled: opts.production },
+    }),
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+    {
       onValidate({ addValidationRule }) {
-        addValidationRule(NoSchemaIntrospectionCustomRule);
+        addValidationRule(OneMoneyMutationRule);
+        if (!opts.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
       },
-    });
-  }
+    },
+    {
+      // One line per operation: request id, name and outcome; never variables (they hold MSISDNs).
+      onExecute({ args }) {
+        const started = performance.now();
+        const ctx = args.contextValue as unknown as GraphQLContext;
+        return {
+          onExecuteDone({ result }) {
+            const errors = 'errors' in result ? (result.errors ?? []) : [];
+            opts.log.info(
+              {
+                requestId: ctx.requestId,
+                operation: args.operationName ?? null,
+                caller: ctx.viewer ? 'authenticated' : 'anonymous',
+                errors: errors.map((e) => (e.extensions?.['code'] as string | undefined) ?? 'ERROR'),
+                ms: Math.round(performance.now() - started),
+              },
+              'graphql operation',
+            );
+          },
+        };
+      },
+    },
+    ...(opts.plugins ?? []),
+  ];
   const headers = opts.devToken ? JSON.stringify({ Authorization: `Bearer ${opts.devToken}` }) : '{}';
   return createYoga<ServerContext, GraphQLContext>({
     schema: opts.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     batching: false,
+    cors: opts.corsOrigins.length > 0 ? { origin: [...opts.corsOrigins], credentials: false, methods: ['GET', 'POST'] } : false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
     context: ({ request, wsViewer }) => opts.context({ request, ...(wsViewer !== undefined ? { wsViewer } : {}) }),
     graphiql: opts.graphiql

@@ -16,7 +16,15 @@ export function payoutStatusStream(opts: {
   /** Read after the subscription is live; undefined means the payout does not exist. */
   snapshot: () => Promise<Payout | undefined>;
   onMissing: () => Error;
+  /** Called once when the stream ends, however it ends. */
+  onEnd?: () => void;
 }): AsyncIterableIterator<Payout> {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    opts.onEnd?.();
+  };
   const pending: Payout[] = [];
   let lastRank = -1;
   let started = false;
@@ -25,6 +33,7 @@ export function payoutStatusStream(opts: {
   let waiter: ((r: IteratorResult<Payout>) => void) | undefined;
 
   const finish = (): IteratorResult<Payout> => {
+    end();
     finished = true;
     pending.length = 0;
     unwatch?.();

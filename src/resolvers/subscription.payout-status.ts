@@ -21,7 +21,7 @@ builder.subscriptionField('payoutStatus', (t) =>
       const viewer = requireViewer(ctx);
       // Authorized before anything is subscribed: someone else's payout looks like a missing one.
       if (!(await ctx.payouts.isVisible(viewer, payoutId))) throw payoutNotFound();
-      return ctx.payouts.statusStream(payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound);
+      return ctx.payouts.statusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound);
     },
     resolve: (payout: Payout, _args, ctx) => {
       // Each event reads through fresh loaders: no event sees another's cached upstream data.

@@ -169,6 +169,7 @@ async function acquiredExecute(
     await stores.owners.setOwner(payout.id, viewer.sub);
     await stores.status.apply(payout);
     await complete({ v: 1, kind: 'payout', payout });
+    log.info({ payoutId: payout.id, status: payout.status, correlationId: payout.correlationId }, 'payout accepted by ZoPay');
   } catch (err) {
     // The payout exists at ZoPay. A retry with the same key resumes and ZoPay replays the same payout.
     await stores.idempotency.markUnknown({ scope, lockOwner }).catch(() => undefined);

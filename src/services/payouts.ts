@@ -4,6 +4,7 @@ import { canReadAll, canSeePayout } from '../auth/viewer.js';
 import { ZoPayNotFoundError } from '../zopay/errors.js';
 import { isFinalStatus, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
 import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
+import { rateLimitedError } from './infra-errors.js';
 import { executeDisbursement, type ExecuteInput } from './execute.js';
 import type { PayoutServiceDeps } from './ports.js';
 import { PayoutHub } from '../realtime/hub.js';
@@ -25,6 +26,31 @@ const QUOTE_RECORD_TTL_SECONDS = 60 * 60;
 
 export class PayoutService {
   readonly hub: PayoutHub;
+  /** Live subscriptions per caller on this instance (graphql-ws and SSE alike). */
+  private readonly subscriptionsByCaller = new Map<string, number>();
+  private readonly streams = new Set<AsyncIterableIterator<Payout>>();
+
+  /** Graceful shutdown: completes every live subscription (SSE responses end, WebSocket ones complete). */
+  async endStreams(): Promise<void> {
+    await Promise.all([...this.streams].map((s) => s.return?.()));
+  }
+
+  /** Active subscriptions on this instance, for metrics. */
+  activeSubscriptions(): number {
+    let n = 0;
+    for (const v of this.subscriptionsByCaller.values()) n += v;
+    return n;
+  }
+
+  /** Per-caller budget for mutations, shared by every instance through the rate limiter. */
+  async limitCaller(viewer: Viewer): Promise<void> {
+    const result = await this.deps.stores.rateLimiter
+      .take({ key: `mutations:${callerHash(viewer.sub)}`, limit: this.deps.settings.mutationRateLimitPerMinute, windowMs: 60_000 })
+      .catch((err: unknown) => {
+        throw this.translate(err, 'read');
+      });
+    if (!result.allowed) throw rateLimitedError(result.retryAfterMs / 1000);
+  }
 
   constructor(private readonly deps: PayoutServiceDeps) {
     this.hub = new PayoutHub({
@@ -41,16 +67,27 @@ export class PayoutService {
   }
 
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
-  statusStream(payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): AsyncIterableIterator<Payout> {
-    return payoutStatusStream({
+  statusStream(viewer: Viewer, payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): AsyncIterableIterator<Payout> {
+    const active = this.subscriptionsByCaller.get(viewer.sub) ?? 0;
+    if (active >= this.deps.settings.subscriptionsPerCaller) throw rateLimitedError(5);
+    this.subscriptionsByCaller.set(viewer.sub, active + 1);
+    const stream = payoutStatusStream({
       hub: this.hub,
       payoutId,
       onMissing,
+      onEnd: () => {
+        const n = (this.subscriptionsByCaller.get(viewer.sub) ?? 1) - 1;
+        if (n <= 0) this.subscriptionsByCaller.delete(viewer.sub);
+        else this.subscriptionsByCaller.set(viewer.sub, n);
+        this.streams.delete(stream);
+      },
       snapshot: async () => {
         const known = await this.deps.stores.status.get(payoutId).catch(() => undefined);
         return known ?? (await load(payoutId)) ?? undefined;
       },
     });
+    this.streams.add(stream);
+    return stream;
   }
 
   /** Reads a payout from ZoPay and records it monotonically (reconciler, conflicting webhooks). */
@@ -71,6 +108,7 @@ export class PayoutService {
   }
 
   async createQuote(viewer: Viewer, req: CreateQuoteRequest): Promise<Quote> {
+    await this.limitCaller(viewer);
     let quote: Quote;
     try {
       quote = await this.deps.zopay.createQuote(req, { deadline: this.deadline() });
@@ -88,7 +126,8 @@ export class PayoutService {
     return quote;
   }
 
-  executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
+  async executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
+    await this.limitCaller(viewer);
     return executeDisbursement(this.deps, viewer, input, (err) => this.translate(err, 'execute'));
   }
 

@@ -1,4 +1,4 @@
-import type { IdempotencyStore, OwnerStore, PayoutStatusStore, QuoteStore } from '../stores/types.js';
+import type { IdempotencyStore, OwnerStore, PayoutStatusStore, QuoteStore, RateLimiter } from '../stores/types.js';
 import type { Logger } from '../lib/logger.js';
 import type { ZoPayApi } from '../zopay/types.js';
 import type { PayoutEventBus } from '../realtime/types.js';
@@ -11,6 +11,7 @@ export interface PayoutServiceDeps {
     owners: OwnerStore;
     idempotency: IdempotencyStore;
     quotes: QuoteStore;
+    rateLimiter: RateLimiter;
   };
   bus: PayoutEventBus;
   clock: { now(): number };
@@ -25,6 +26,10 @@ export interface PayoutServiceDeps {
     duplicateWaitMs: number;
     /** How often each watched, non-final payout is read from ZoPay (lost-webhook safety net). */
     reconcileIntervalMs: number;
+    /** Mutations per caller per minute, across instances. */
+    mutationRateLimitPerMinute: number;
+    /** Live subscriptions per caller on one instance. */
+    subscriptionsPerCaller: number;
   };
   /** Unique per process: the owner of idempotency locks. */
   instanceId: string;

@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DocumentNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
+import type { AttemptInfo } from '../zopay/client.js';
+
+/** Prometheus metrics of one gateway instance (its own registry, so several instances can share a process in tests). */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations by name, type and outcome', labelNames: ['operation', 'type', 'outcome'], registers: [this.registry] });
+  readonly operationSeconds = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'GraphQL operation execution time',
+    labelNames: ['operation', 'type', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly upstream = new Counter({ name: 'zopay_requests_total', help: 'ZoPay attempts by endpoint and HTTP status (0 = no answer)', labelNames: ['endpoint', 'status'], registers: [this.registry] });
+  readonly upstreamSeconds = new Histogram({
+    name: 'zopay_request_duration_seconds',
+    help: 'ZoPay attempt latency',
+    labelNames: ['endpoint'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({ name: 'zopay_retries_total', help: 'ZoPay attempts after the first, by endpoint', labelNames: ['endpoint'], registers: [this.registry] });
+  /** Live values read at scrape time; set by whoever owns them. */
+  sources: { breakerState: () => string; connections: () => number; subscriptions: () => number } = {
+    breakerState: () => 'closed',
+    connections: () => 0,
+    subscriptions: () => 0,
+  };
+  readonly breaker: Gauge = new Gauge({
+    name: 'zopay_circuit_state',
+    help: 'Circuit breaker: 0 closed, 1 half-open, 2 open',
+    registers: [this.registry],
+    collect: (): void => this.breaker.set(BREAKER_STATES[this.sources.breakerState()] ?? 0),
+  });
+  readonly webhooks = new Counter({ name: 'webhooks_total', help: 'ZoPay webhooks by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly connections: Gauge = new Gauge({
+    name: 'graphql_ws_connections',
+    help: 'Open graphql-ws connections',
+    registers: [this.registry],
+    collect: (): void => this.connections.set(this.sources.connections()),
+  });
+  readonly subscriptions: Gauge = new Gauge({
+    name: 'graphql_subscriptions_active',
+    help: 'Live payoutStatus subscriptions (WebSocket and SSE)',
+    registers: [this.registry],
+    collect: (): void => this.subscriptions.set(this.sources.subscriptions()),
+  });
+  readonly redisErrors = new Counter({ name: 'redis_errors_total', help: 'Redis connection errors by role', labelNames: ['role'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordAttempt(a: AttemptInfo): void {
+    this.upstream.inc({ endpoint: a.operation, status: String(a.status ?? 0) });
+    this.upstreamSeconds.observe({ endpoint: a.operation }, a.durationMs / 1000);
+    if (a.attempt > 1) this.retries.inc({ endpoint: a.operation });
+  }
+
+  /** Operation counts and durations; subscriptions count once when they start. */
+  yogaPlugin(): Plugin {
+    const { operations, operationSeconds } = this;
+    return {
+      onExecute({ args }) {
+        const op = (args.document as DocumentNode).definitions.find((d) => d.kind === 'OperationDefinition');
+        const operation = args.operationName ?? (op && 'name' in op ? op.name?.value : undefined) ?? 'anonymous';
+        const type = op && 'operation' in op ? op.operation : 'query';
+        const start = performance.now();
+        return {
+          onExecuteDone({ result }) {
+            const outcome = 'errors' in result && result.errors?.length ? 'error' : 'ok';
+            const labels = { operation: operation.slice(0, 64), type, outcome };
+            operations.inc(labels);
+            operationSeconds.observe(labels, (performance.now() - start) / 1000);
+          },
+        };
+      },
+      onSubscribe({ args }) {
+        const operation = args.operationName ?? 'anonymous';
+        operations.inc({ operation: operation.slice(0, 64), type: 'subscription', outcome: 'started' });
+      },
+    };
+  }
+}
