@@ -70,6 +70,7 @@ const EnvSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: int(64_000, 1_000, 10_000_000),
   WEBHOOK_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 8 * 3600, 90 * 24 * 3600),
   IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 24 * 3600, 90 * 24 * 3600),
+  IDEMPOTENCY_LOCK_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
   RECONCILE_INTERVAL_MS: int(15_000, 1_000, 600_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1_000),
   SUBSCRIPTIONS_PER_CALLER: int(100, 1, 100_000),
@@ -121,6 +122,8 @@ export interface Config {
   };
   webhookDedupeTtlSeconds: number;
   idempotencyTtlSeconds: number;
+  /** How long an execute holds its key; after a crash another instance takes over once it expires. */
+  idempotencyLockTtlMs: number;
   reconcileIntervalMs: number;
   wsMaxSubscriptionsPerConnection: number;
   subscriptionsPerCaller: number;
@@ -212,6 +215,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     webhookDedupeTtlSeconds: e.WEBHOOK_DEDUPE_TTL_SECONDS,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    // Must outlive one execute (deadline) so a live request is never taken over.
+    idempotencyLockTtlMs: Math.max(e.IDEMPOTENCY_LOCK_TTL_MS ?? 0, e.ZOPAY_OPERATION_DEADLINE_MS + 5_000),
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     subscriptionsPerCaller: e.SUBSCRIPTIONS_PER_CALLER,

@@ -93,7 +93,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     settings: {
       operationDeadlineMs: config.zopay.operationDeadlineMs,
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-      idempotencyLockTtlMs: config.zopay.operationDeadlineMs + 10_000,
+      idempotencyLockTtlMs: config.idempotencyLockTtlMs,
       duplicateWaitMs: Math.min(config.zopay.operationDeadlineMs, 15_000),
       reconcileIntervalMs: config.reconcileIntervalMs,
       mutationRateLimitPerMinute: config.mutationRateLimitPerMinute,

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
+import { EXECUTE, QUOTE, gql, quoteInput, startStack, type TestStack } from '../helpers/gateway.js';
+
+let redis: RedisServerHandle;
+let stack: TestStack;
+let alice: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  stack = await startStack({ instances: 2, env: { REDIS_URL: redis.url, MUTATION_RATE_LIMIT_PER_MINUTE: '100000' }, sandbox: { startingBalance: '1000000' } });
+  alice = await stack.token('alice');
+});
+afterAll(async () => {
+  await stack.close();
+  await redis.stop();
+});
+
+type ExecuteResult = { executeDisbursement: { __typename: string; id?: string; status?: string; code?: string } };
+const executes = () => stack.sandbox.requests.filter((r) => r.route === 'execute');
+
+async function quote(token: string, msisdn = '+237670000005', amount = '5000'): Promise<string> {
+  const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(msisdn, amount), token);
+  return q.data?.createQuote.id as string;
+}
+function execute(instance: number, token: string, quoteId: string, idempotencyKey: string, msisdn = '+237670000005') {
+  return gql<ExecuteResult>(stack.gateways[instance]?.url as string, EXECUTE, { input: { quoteId, idempotencyKey, recipient: { msisdn } } }, token);
+}
+
+describe('exactly one payout per (caller, idempotency key)', () => {
+  it('coalesces 100 concurrent executes of one key over two instances into one upstream execute', async () => {
+    const quoteId = await quote(alice);
+    const before = executes().length;
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => execute(i % 2, alice, quoteId, 'storm-1')));
+    expect(executes().length - before).toBe(1);
+    const ids = new Set(results.map((r) => r.data?.executeDisbursement.id));
+    expect(results.every((r) => r.data?.executeDisbursement.__typename === 'Payout')).toBe(true);
+    expect(ids.size).toBe(1);
+    expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+  });
+
+  it('replays a completed key without calling ZoPay, from either instance', async () => {
+    const quoteId = await quote(alice);
+    const first = await execute(0, alice, quoteId, 'replay-1');
+    const before = executes().length;
+    const again = await execute(1, alice, quoteId, 'replay-1');
+    expect(again.data).toEqual(first.data);
+    expect(executes().length).toBe(before);
+  });
+
+  it('keeps two callers using the same key apart', async () => {
+    const bob = await stack.token('bob');
+    const qa = await quote(alice);
+    const qb = await quote(bob);
+    const a = await execute(0, alice, qa, 'shared-key');
+    const b = await execute(1, bob, qb, 'shared-key');
+    expect(a.data?.executeDisbursement.__typename).toBe('Payout');
+    expect(b.data?.executeDisbursement.__typename).toBe('Payout');
+    expect(a.data?.executeDisbursement.id).not.toBe(b.data?.executeDisbursement.id);
+    const keys = stack.sandbox.ledger.payouts().filter((p) => p.quoteId === qa || p.quoteId === qb).map((p) => p.idempotencyKey);
+    expect(new Set(keys).size).toBe(2);
+  });
+
+  it('replays a stored business error without calling ZoPay again', async () => {
+    const quoteId = await quote(alice, '+237670000002', '2000000');
+    const first = await execute(0, alice, quoteId, 'broke-1', '+237670000002');
+    expect(first.data?.executeDisbursement.__typename).toBe('InsufficientBalanceError');
+    const before = executes().length;
+    const again = await execute(1, alice, quoteId, 'broke-1', '+237670000002');
+    expect(again.data).toEqual(first.data);
+    expect(executes().length).toBe(before);
+  });
+
+  it('releases the key after an infrastructure failure that sent nothing, so a retry executes', async () => {
+    const quoteId = await quote(alice);
+    stack.sandbox.faults.inject({ route: 'execute', kind: 'rate429', times: 1, retryAfterSeconds: 60 });
+    const limited = await execute(0, alice, quoteId, 'released-1');
+    expect(limited.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    const retried = await execute(1, alice, quoteId, 'released-1');
+    expect(retried.data?.executeDisbursement.__typename).toBe('Payout');
+  });
+
+  it('retries upstream 500s with the same ZoPay key and fresh nonces, and succeeds', async () => {
+    const quoteId = await quote(alice);
+    stack.sandbox.faults.inject({ route: 'execute', kind: 'http500', times: 2 });
+    const before = executes().length;
+    const res = await execute(0, alice, quoteId, 'flaky-1');
+    expect(res.data?.executeDisbursement.__typename).toBe('Payout');
+    const attempts = executes().slice(before);
+    expect(attempts.map((a) => a.status)).toEqual([500, 500, 200]);
+    expect(new Set(attempts.map((a) => a.idempotencyKey)).size).toBe(1);
+    expect(new Set(attempts.map((a) => a.headers['x-zo-nonce'])).size).toBe(3);
+    expect(new Set(attempts.map((a) => a.headers['x-zo-signature'])).size).toBe(3);
+  });
+});
+
+describe('unknown outcomes are never failures', () => {
+  it('answers UPSTREAM_UNAVAILABLE (retry is safe) when ZoPay committed but never answered, and the retry returns that payout', async () => {
+    const quoteId = await quote(alice);
+    stack.sandbox.faults.inject({ route: 'execute', kind: 'commitThenHang', times: 20 });
+    const lost = await execute(0, alice, quoteId, 'hang-1');
+    stack.sandbox.faults.clear();
+    expect(lost.data ?? null).toBeNull();
+    expect(lost.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true });
+    expect(JSON.stringify(lost)).not.toMatch(/FAILED/);
+    const atZoPay = stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId);
+    expect(atZoPay).toHaveLength(1);
+
+    const retried = await execute(1, alice, quoteId, 'hang-1');
+    expect(retried.data?.executeDisbursement).toMatchObject({ __typename: 'Payout', id: atZoPay[0]?.id });
+    expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+  }, 30_000);
+
+  it('treats a reset after the request was sent like a timeout: one payout, recovered by the retry', async () => {
+    const quoteId = await quote(alice);
+    stack.sandbox.faults.inject({ route: 'execute', kind: 'commitThenReset', times: 1 });
+    const res = await execute(0, alice, quoteId, 'reset-1');
+    // The client's own retry (same ZoPay key) recovers within the deadline.
+    expect(res.data?.executeDisbursement.__typename).toBe('Payout');
+    expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+  });
+});
