@@ -1,0 +1,111 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { mintToken } from '../../src/auth/tokens.js';
+import { EXECUTE, PAYOUT, QUOTE, TEST_JWT_SECRET, gql, quoteInput } from '../helpers/gateway.js';
+
+/**
+ * A ZoPay-compatible server written from zopay-api.md §2 alone (no project code): it rebuilds the
+ * string-to-sign from what it received and rejects anything that does not match.
+ */
+const KEY = 'independent_key';
+const SECRET = 'independent_secret_value';
+const ORIGIN = 'https://merchant.example';
+
+interface Seen {
+  method: string;
+  path: string;
+  body: string;
+  verified: boolean;
+}
+const seen: Seen[] = [];
+let server: Server;
+let baseUrl: string;
+let gateway: Gateway;
+
+function verify(req: IncomingMessage, body: string): boolean {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const query = [...url.searchParams.keys()].sort().map((k) => `${k}=${url.searchParams.get(k) ?? ''}`).join('&');
+  const h = (n: string) => String(req.headers[n] ?? '');
+  if (h('x-zo-key') !== KEY || h('x-zo-version') !== '1.0' || h('x-zo-origin') !== ORIGIN) return false;
+  if (Math.abs(Date.now() / 1000 - Number(h('x-zo-timestamp'))) > 300) return false;
+  const toSign = `${req.method}${url.pathname}${query}${body}${h('x-zo-timestamp')}${h('x-zo-nonce')}${h('x-zo-origin')}`;
+  return createHmac('sha256', SECRET).update(toSign).digest('hex') === h('x-zo-signature');
+}
+
+beforeAll(async () => {
+  const payouts = new Map<string, Record<string, unknown>>();
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const ok = verify(req, body);
+      seen.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', body, verified: ok });
+      const send = (status: number, json: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(json));
+      };
+      if (!ok) return send(401, { error: 'Unauthorized', message: 'Invalid signature', code: 'AUTH_ERROR' });
+      if (req.url === '/api/v1/disbursements/quote') {
+        return send(200, { quote_id: randomUUID(), gateway_fee: '50.00', platform_fee: '25.00', total_amount: '5000.00', net_to_merchant: '-5075.00', expires_at: new Date(Date.now() + 900_000).toISOString() });
+      }
+      if (req.url === '/api/v1/disbursements/execute') {
+        const id = randomUUID();
+        const b = JSON.parse(body) as { recipient: { msisdn: string } };
+        payouts.set(id, { id, merchantId: 'm', gateway: 'MTN_MOMO', amount: '5000.00', currency: 'XAF', status: 'SUCCESS', recipient: b.recipient, gatewayReference: 'R', gatewayFee: '50.00', platformFee: '25.00', totalAmount: '5075.00', createdAt: new Date().toISOString(), completedAt: new Date().toISOString(), error: null });
+        return send(200, { payout_id: id, status: 'PROCESSING', gateway_reference: 'R', correlation_id: randomUUID() });
+      }
+      if ((req.url ?? '').startsWith('/api/v1/disbursements?')) {
+        const list = [...payouts.values()];
+        return send(200, { payouts: list, total: list.length, limit: 20, offset: 0, hasMore: false });
+      }
+      const m = /^\/api\/v1\/disbursements\/([\w-]+)$/.exec(req.url ?? '');
+      if (m?.[1] && payouts.has(m[1])) return send(200, { payout: payouts.get(m[1]) });
+      return send(404, { error: 'Not Found', message: 'Not found', code: 'NOT_FOUND' });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET, ZOPAY_API_KEY: KEY, ZOPAY_API_SECRET: SECRET, ZOPAY_ORIGIN: ORIGIN });
+  gateway = await startGateway({ config, zopayBaseUrl: baseUrl });
+});
+afterAll(async () => {
+  await gateway.close();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+describe('against an independently written ZoPay-compatible server', () => {
+  it('every request the gateway sends verifies, and bodies carry exactly ZoPay\'s fields', async () => {
+    const token = await mintToken(TEST_JWT_SECRET, { sub: 'indep', scope: 'payouts:write payouts:read' });
+    const q = await gql<{ createQuote: { id: string } }>(gateway.url, QUOTE, quoteInput(), token);
+    const e = await gql<{ executeDisbursement: { id: string } }>(
+      gateway.url,
+      EXECUTE,
+      { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'indep-1', recipient: { msisdn: '+237670000001' } } },
+      token,
+    );
+    const p = await gql<{ payout: { status: string } }>(gateway.url, PAYOUT, { id: e.data?.executeDisbursement.id }, token);
+    expect(p.data?.payout.status).toBe('SUCCESS');
+    const list = await gql<{ payouts: { totalCount: number } }>(
+      gateway.url,
+      `query { payouts(first: 20, filter: { status: SUCCESS, createdAfter: "2026-01-01T00:00:00Z" }) { totalCount } }`,
+      {},
+      token,
+    );
+    expect(list.data?.payouts.totalCount).toBe(1);
+    expect(seen.map((s) => `${s.method} ${s.path.replace(/[0-9a-f-]{36}$/, ':id')}`)).toEqual([
+      'POST /api/v1/disbursements/quote',
+      'POST /api/v1/disbursements/execute',
+      'GET /api/v1/disbursements/:id',
+      'GET /api/v1/disbursements',
+    ]);
+    expect(seen.every((s) => s.verified)).toBe(true);
+    const execute = JSON.parse(seen[1]?.body ?? '{}') as Record<string, unknown>;
+    expect(Object.keys(execute)).toEqual(['quote_id', 'idempotency_key', 'recipient']);
+    expect(execute['recipient']).toEqual({ msisdn: '+237670000001' });
+    expect(Object.keys(JSON.parse(seen[0]?.body ?? '{}') as object)).toEqual(['gateway', 'transaction_type', 'amount', 'currency', 'recipient']);
+  });
+});
