@@ -14,6 +14,7 @@ import {
 } from './errors.js';
 import { upstreamUnavailableError } from './infra-errors.js';
 import type { PayoutServiceDeps } from './ports.js';
+import type { QuoteRecord } from '../stores/types.js';
 import { errSummary } from './payouts.js';
 
 export interface ExecuteInput {
@@ -104,7 +105,7 @@ async function runExecute(
         continue;
       }
       case 'acquired':
-        return acquiredExecute(deps, viewer, input, scope, lockOwner, translate);
+        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate);
     }
   }
 }
@@ -115,6 +116,7 @@ async function acquiredExecute(
   input: ExecuteInput,
   scope: string,
   lockOwner: string,
+  resumed: boolean,
   translate: (err: unknown) => Error,
 ): Promise<Payout> {
   const { stores, settings, clock, log } = deps;
@@ -123,17 +125,15 @@ async function acquiredExecute(
   };
 
   // Checks that need no upstream call: the quote must be this caller's, unexpired, for this recipient.
-  const quote = await stores.quotes.get(input.quoteId).catch(async (err: unknown) => {
-    await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
-    throw translate(err);
-  });
-  const local = !quote || quote.owner !== viewer.sub
-    ? new QuoteNotFoundError()
-    : Date.parse(quote.expiresAt) <= clock.now()
-      ? new QuoteExpiredError()
-      : quote.recipientMsisdn !== input.recipientMsisdn
-        ? new InvalidRecipientError('The recipient does not match the quote recipient.')
-        : undefined;
+  // Skipped when resuming an attempt that may have reached ZoPay: only ZoPay knows whether it paid (its
+  // replay of the same key answers), and a quote that expired since must not hide a payout that exists.
+  const quote = resumed
+    ? undefined
+    : await stores.quotes.get(input.quoteId).catch(async (err: unknown) => {
+        await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
+        throw translate(err);
+      });
+  const local = resumed ? undefined : localRejection(quote, viewer, input, clock.now());
   if (local) {
     // Nothing was sent: release rather than store, so a corrected retry is not pinned to this answer.
     await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
@@ -177,6 +177,14 @@ async function acquiredExecute(
     throw upstreamUnavailableError({ retrySafe: true, outcomeUnknown: true });
   }
   return payout;
+}
+
+/** Why an execute can be refused without asking ZoPay (nothing is sent in that case). */
+function localRejection(quote: QuoteRecord | undefined, viewer: Viewer, input: ExecuteInput, now: number): BusinessError | undefined {
+  if (!quote || quote.owner !== viewer.sub) return new QuoteNotFoundError();
+  if (Date.parse(quote.expiresAt) <= now) return new QuoteExpiredError();
+  if (quote.recipientMsisdn !== input.recipientMsisdn) return new InvalidRecipientError('The recipient does not match the quote recipient.');
+  return undefined;
 }
 
 function replay(result: string): Payout {

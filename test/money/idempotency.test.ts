@@ -111,6 +111,23 @@ describe('unknown outcomes are never failures', () => {
     expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
   }, 30_000);
 
+  it('resolves an unknown outcome through ZoPay even after the quote has expired', async () => {
+    const quoteId = await quote(alice);
+    stack.sandbox.faults.inject({ route: 'execute', kind: 'commitThenHang', times: 20 });
+    const lost = await execute(0, alice, quoteId, 'hang-expired-1');
+    stack.sandbox.faults.clear();
+    expect(lost.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true });
+    // Time passes: our record of the quote says it has expired. The payout exists at ZoPay all the same.
+    await stack.gateway.state.stores.quotes.put(
+      { quoteId, owner: 'alice', recipientMsisdn: '+237670000005', expiresAt: new Date(Date.now() - 1000).toISOString() },
+      3600,
+    );
+    const retried = await execute(1, alice, quoteId, 'hang-expired-1');
+    const atZoPay = stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId);
+    expect(atZoPay).toHaveLength(1);
+    expect(retried.data?.executeDisbursement).toMatchObject({ __typename: 'Payout', id: atZoPay[0]?.id });
+  }, 30_000);
+
   it('treats a reset after the request was sent like a timeout: one payout, recovered by the retry', async () => {
     const quoteId = await quote(alice);
     stack.sandbox.faults.inject({ route: 'execute', kind: 'commitThenReset', times: 1 });
