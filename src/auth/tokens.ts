@@ -13,6 +13,9 @@ export interface TokenVerifierOptions {
   audience?: string;
   /** Allowed clock skew in seconds. */
   clockToleranceSeconds?: number;
+  /** Verified tokens kept (until they expire). Default 10 000. */
+  cacheSize?: number;
+  now?: () => number;
 }
 
 /** Verifies bearer JWTs; returns null for anything invalid (the reason is never shown to clients). */
@@ -28,7 +31,26 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   } else {
     throw new Error('createTokenVerifier needs jwtSecret or jwksUrl');
   }
+  // Verified tokens are cached until they expire: a client sends the same token on every request, and
+  // re-verifying it would cost more than the rest of a cheap query. Bounded; oldest entries go first.
+  const cache = new Map<string, Viewer>();
+  const maxCached = opts.cacheSize ?? 10_000;
+  const now = opts.now ?? Date.now;
   return async (token) => {
+    const cached = cache.get(token);
+    if (cached) {
+      if (cached.expiresAt === undefined || cached.expiresAt > now()) return cached;
+      cache.delete(token);
+    }
+    const viewer = await verify(token);
+    if (viewer && token.length <= 4096) {
+      if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
+      cache.set(token, viewer);
+    }
+    return viewer;
+  };
+
+  async function verify(token: string): Promise<Viewer | null> {
     try {
       const verifyOpts = {
         algorithms,
@@ -42,7 +64,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     } catch {
       return null;
     }
-  };
+  }
 }
 
 function viewerFromClaims(payload: JWTPayload): Viewer | null {

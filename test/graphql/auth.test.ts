@@ -31,6 +31,14 @@ describe('authentication and authorization', () => {
     expect((await gql(stack.gateway.url, QUOTE, quoteInput(), expired)).errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
   });
 
+  it('stops accepting a token once it expires, even after it was used', async () => {
+    const shortLived = await stack.token('alice', 'payouts:write', 2);
+    const query = `query($id: ID!) { payout(id: $id) { id } }`;
+    expect((await gql(stack.gateway.url, query, { id: alicePayout }, shortLived)).errors).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect((await gql(stack.gateway.url, query, { id: alicePayout }, shortLived)).errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+
   it('answers FORBIDDEN when the token lacks payouts:write', async () => {
     const res = await gql(stack.gateway.url, QUOTE, quoteInput(), auditor);
     expect(res.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
