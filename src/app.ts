@@ -12,6 +12,7 @@ import { buildYoga, type GatewayYoga } from './http/yoga.js';
 import { attachGraphQLWs } from './http/ws.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from './http/body.js';
 import { sendJson } from './http/respond.js';
+import { GRAPHIQL_ASSET_PREFIX, serveGraphiQLAsset } from './http/graphiql-assets.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
@@ -97,6 +98,7 @@ export function buildApp(deps: AppDeps): App {
     const route = routes[`${req.method} ${path}`];
     if (route) return route(req, res);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (config.http.graphiql && req.method === 'GET' && path.startsWith(GRAPHIQL_ASSET_PREFIX) && (await serveGraphiQLAsset(path, res))) return;
     if (path === '/readyz') return readiness(res);
     if (path !== yoga.graphqlEndpoint) return sendJson(res, 404, { error: 'not found' });
 

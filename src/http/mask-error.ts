@@ -9,6 +9,7 @@ const PUBLIC_CODES = new Set([
   'GRAPHQL_VALIDATION_FAILED',
   'GRAPHQL_PARSE_FAILED',
   'OPERATION_LIMIT',
+  'BAD_REQUEST',
   'NOT_FOUND',
 ]);
 
@@ -29,11 +30,13 @@ export function maskError(error: unknown, message: string): Error {
       return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } });
     }
     if (!original) {
-      // graphql-js's own request errors (syntax, validation): safe to show.
+      // graphql-js's and Yoga's own request errors (syntax, validation, CSRF): safe to show.
+      const httpStatus = (error.extensions?.['http'] as { status?: number } | undefined)?.status;
+      const fallback = httpStatus === 403 ? 'FORBIDDEN' : httpStatus !== undefined && httpStatus >= 400 ? 'BAD_REQUEST' : 'GRAPHQL_VALIDATION_FAILED';
       return new GraphQLError(error.message, {
         nodes: error.nodes,
         path: error.path,
-        extensions: { ...error.extensions, code: typeof code === 'string' ? code : 'GRAPHQL_VALIDATION_FAILED' },
+        extensions: { ...error.extensions, code: typeof code === 'string' ? code : fallback },
       });
     }
     return new GraphQLError(message, { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });

@@ -3,10 +3,11 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { OneMoneyMutationRule } from './money-rule.js';
+import { renderLocalGraphiQL } from './graphiql-assets.js';
 import type { Logger } from '../lib/logger.js';
 import type { GraphQLContext } from '../context.js';
 import { maskError } from './mask-error.js';
-import { EXAMPLE_OPERATIONS } from './graphiql.js';
+import { EXAMPLE_DOCUMENT } from './graphiql.js';
 
 export interface YogaOptions {
   schema: GraphQLSchema;
@@ -39,9 +40,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
   const plugins: Plugin[] = [
     // Request limits run at parse/validation time, before any resolver (and so before any upstream call).
     EnvelopArmorPlugin({
-      maxDepth: { n: opts.limits.maxDepth, exposeLimits, flattenFragments: true, ignoreIntrospection: false },
+      // Introspection is governed by the introspection switch, not by the query limits.
+      maxDepth: { n: opts.limits.maxDepth, exposeLimits, flattenFragments: true, ignoreIntrospection: true },
       maxAliases: { n: opts.limits.maxAliases, exposeLimits },
-      costLimit: { maxCost: opts.limits.maxCost, exposeLimits },
+      costLimit: { maxCost: opts.limits.maxCost, exposeLimits, ignoreIntrospection: true },
       maxTokens: { n: opts.limits.maxTokens, exposeLimits },
       maxDirectives: { n: opts.limits.maxDirectives, exposeLimits },
       blockFieldSuggestion: { enabled: opts.production },
@@ -86,12 +88,15 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     cors: opts.corsOrigins.length > 0 ? { origin: [...opts.corsOrigins], credentials: false, methods: ['GET', 'POST'] } : false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
     context: ({ request, wsViewer }) => opts.context({ request, ...(wsViewer !== undefined ? { wsViewer } : {}) }),
+    renderGraphiQL: renderLocalGraphiQL,
     graphiql: opts.graphiql
       ? {
           title: 'zopay-gateway',
-          defaultEditorToolsVisibility: 'variables',
-          defaultTabs: EXAMPLE_OPERATIONS.map((op) => ({ query: op.query, variables: JSON.stringify(op.variables, null, 2), headers })),
+          defaultQuery: EXAMPLE_DOCUMENT,
+          defaultEditorToolsVisibility: 'headers',
           headers,
+          // GraphiQL runs subscriptions over SSE with GET: it must pass the CSRF check like any client.
+          additionalHeaders: { 'x-graphql-yoga-csrf': 'graphiql' },
         }
       : false,
     logging: {

@@ -17,10 +17,36 @@ describe('npm start with no configuration', () => {
     expect(running.gateway.devToken).toEqual(expect.any(String));
   });
 
-  it('serves GraphiQL to browsers', async () => {
+  it('serves GraphiQL to browsers, with its assets served locally (no CDN)', async () => {
     const res = await fetch(`${running.gateway.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('ExecuteDisbursement');
+    const html = await res.text();
+    expect(html).toContain('ExecuteDisbursement');
+    expect(html).toContain(running.gateway.devToken as string);
+    expect(html).not.toContain('unpkg.com');
+    const script = await fetch(`${running.gateway.url}/graphiql/yoga-graphiql.umd.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toContain('javascript');
+    expect((await fetch(`${running.gateway.url}/graphiql/../package.json`)).status).toBe(404);
+  });
+
+  it('streams a subscription the way GraphiQL asks for it (SSE over GET with its CSRF header)', async () => {
+    const url = running.gateway.url;
+    const token = running.gateway.devToken as string;
+    const q = await gql<{ createQuote: { id: string } }>(url, QUOTE, quoteInput('+237670000001'), token);
+    const e = await gql<{ executeDisbursement: { id: string } }>(
+      url,
+      EXECUTE,
+      { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'npm-start-sse', recipient: { msisdn: '+237670000001' } } },
+      token,
+    );
+    const query = `subscription { payoutStatus(payoutId: "${e.data?.executeDisbursement.id}") { status } }`;
+    const res = await fetch(`${url}/graphql?query=${encodeURIComponent(query)}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': 'graphiql' },
+    });
+    const text = await res.text(); // ends when the subscription completes after the final status
+    expect(text).toContain('"status":"SUCCESS"');
+    expect(text).toContain('event: complete');
   });
 
   it('pays someone end to end with the dev token', async () => {
