@@ -30,6 +30,7 @@ export interface Gateway {
   state: SharedState;
   breaker: CircuitBreaker;
   metrics: GatewayMetrics;
+  log: Logger;
   close(): Promise<void>;
 }
 
@@ -148,5 +149,5 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     subscriptions: () => payouts.activeSubscriptions(),
   };
   const { url, port } = await app.listen(config.port, config.host);
-  return { app, url, port, devToken, state, breaker, metrics, close: () => app.close() };
+  return { app, url, port, devToken, state, breaker, metrics, log, close: () => app.close() };
 }

@@ -85,6 +85,9 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     batching: false,
+    // The body cap runs before Yoga (app.ts: Content-Length check, capped read for chunked bodies).
+    // Yoga's own cap wraps every body in a stream and costs a large share of throughput.
+    maxRequestBodySize: false,
     cors: opts.corsOrigins.length > 0 ? { origin: [...opts.corsOrigins], credentials: false, methods: ['GET', 'POST'] } : false,
     maskedErrors: { maskError: (error, message) => maskError(error, message) },
     context: ({ request, wsViewer }) => opts.context({ request, ...(wsViewer !== undefined ? { wsViewer } : {}) }),

@@ -19,7 +19,8 @@ const SECRET_KEYS = [
 ];
 const MSISDN_KEYS = ['msisdn', 'recipientMsisdn', 'recipient_msisdn'];
 
-const paths = (keys: string[]) => keys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `headers["${k}"]`]);
+// Two levels: log objects are built by our code and kept flat. Every extra path costs on every log call.
+const paths = (keys: string[]) => keys.flatMap((k) => [k, `*.${k}`]);
 
 /**
  * JSON logs with redaction: secrets, tokens and signatures become "[Redacted]" and MSISDNs are masked
@@ -41,6 +42,8 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
       },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    opts.destination,
+    // Asynchronous stdout by default (lines written while a write is in flight are coalesced): a
+    // synchronous write per log line costs a tenth of a request's CPU. main.ts flushes before exit.
+    opts.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

@@ -166,8 +166,7 @@ async function acquiredExecute(
 
   // ZoPay accepted the payout. Record ownership before answering so the client can read and subscribe.
   try {
-    await stores.owners.setOwner(payout.id, viewer.sub);
-    await stores.status.apply(payout);
+    await Promise.all([stores.owners.setOwner(payout.id, viewer.sub), stores.status.apply(payout)]);
     await complete({ v: 1, kind: 'payout', payout });
     log.info({ payoutId: payout.id, status: payout.status, correlationId: payout.correlationId }, 'payout accepted by ZoPay');
   } catch (err) {
