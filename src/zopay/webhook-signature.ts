@@ -31,11 +31,11 @@ const DIGITS = /^\d{1,16}$/;
 
 /** HMAC-SHA256 hex of `timestamp + "." + rawBody` (zopay-api.md §5.3). */
 export function signWebhook(secret: string, timestamp: string, rawBody: Buffer | string): string {
-  const h = createHmac('sha256', secret);
-  h.update(timestamp, 'utf8');
-  h.update('.', 'utf8');
-  h.update(rawBody);
-  return h.digest('hex');
+  return webhookDigest(secret, timestamp, rawBody).toString('hex');
+}
+
+function webhookDigest(secret: string, timestamp: string, rawBody: Buffer | string): Buffer {
+  return createHmac('sha256', secret).update(timestamp + '.', 'utf8').update(rawBody).digest();
 }
 
 /**
@@ -55,7 +55,7 @@ export function verifyWebhook(input: WebhookVerifyInput): WebhookVerifyResult {
   const given = Buffer.from(signature, 'hex');
   let matched = false;
   for (const secret of input.secrets) {
-    const expected = Buffer.from(signWebhook(secret, timestamp, input.rawBody), 'hex');
+    const expected = webhookDigest(secret, timestamp, input.rawBody);
     // Evaluate every secret so timing does not reveal which one matched.
     if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true;
   }
