@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import type { FailureSample } from './load.js';
+import type { BenchOptions } from './options.js';
+import type { ChildHandle, RedisHandle } from './processes.js';
+
+/** Per-run credentials: random, never the sandbox defaults (production config refuses those). */
+export interface Secrets {
+  apiKey: string;
+  apiSecret: string;
+  origin: string;
+  webhookSecret: string;
+  jwtSecret: string;
+}
+
+export type Side = 'baseline' | 'candidate';
+
+/** Anything that makes the run fail: a non-2xx, an error, a GraphQL error, a wrong answer. */
+export interface Problem {
+  scenario: string;
+  side: Side | 'setup';
+  phase?: 'warmup' | 'measure';
+  round?: number;
+  message: string;
+  sample?: FailureSample;
+}
+
+export interface BenchContext {
+  options: BenchOptions;
+  /** Unique per run: prefixes idempotency keys, delivery ids and seeded payout ids. */
+  runTag: string;
+  secrets: Secrets;
+  /** JWT `sub` of the load's client (the baseline derives upstream keys for the same caller). */
+  sub: string;
+  token: string;
+  redisPrefix: string;
+  stub: ChildHandle;
+  baseline: ChildHandle;
+  gateway: ChildHandle;
+  redis: RedisHandle;
+  /** The runner's own connection: seeding and INFO commandstats (never the gateway's). */
+  redisClient: Redis;
+  problems: Problem[];
+  log(line: string): void;
+}
+
+/** The recipient every bench quote and payout uses (a sandbox "success" number). */
+export const BENCH_MSISDN = '+237670000001';

@@ -1,0 +1,159 @@
+/**
+ * The parent side of the bench's processes: every child (stub, baseline, gateway, redis-server) is
+ * registered here as soon as it is spawned, so `stopAll` (called in the runner's finally and on
+ * SIGINT/SIGTERM) leaves no orphan. Children are stopped by their own pid, never by name.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { isReadyMessage } from './child.js';
+
+export interface ChildHandle {
+  name: string;
+  pid: number;
+  url: string;
+  /** User + system CPU seconds the process has used so far (all threads); undefined without /proc. */
+  cpuSeconds(): number | undefined;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildHandle>();
+const STDERR_TAIL = 4_000;
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+const CLK_TCK = clockTicks();
+
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3 (state).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function register(name: string, child: ChildProcess, url: string): ChildHandle {
+  const pid = child.pid as number;
+  const handle: ChildHandle = {
+    name,
+    pid,
+    url,
+    cpuSeconds: () => cpuSecondsOf(pid),
+    stop: async () => {
+      running.delete(handle);
+      await stopProcess(child);
+    },
+  };
+  running.add(handle);
+  return handle;
+}
+
+/** Starts `node --import tsx <file>` and waits for its ready message (its URL). */
+export function spawnTsChild(
+  name: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  opts: { nodeArgs?: readonly string[]; timeoutMs?: number } = {},
+): Promise<ChildHandle> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsx, file], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const provisional = register(name, child, '');
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    process.stderr.write(`[${name}] ${chunk.toString('utf8')}`);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`${name} did not become ready within ${timeoutMs} ms`)), timeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      void provisional.stop();
+      reject(err);
+    };
+    child.once('exit', (code, signal) => fail(new Error(`${name} exited before it was ready (code ${code}, signal ${signal}):\n${tail}`)));
+    child.once('error', fail);
+    child.on('message', (m: unknown) => {
+      if (!isReadyMessage(m)) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      running.delete(provisional);
+      resolve(register(name, child, m.url));
+    });
+  });
+}
+
+export interface RedisHandle extends ChildHandle {
+  version: string;
+}
+
+/** A throwaway redis-server on a free loopback port: no persistence, default `noeviction`. */
+export async function startRedis(): Promise<RedisHandle> {
+  let version: string;
+  try {
+    version = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('redis-server is not on the PATH (apt-get install -y redis-server): the deployed configuration uses Redis');
+  }
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const handle = register('redis', child, `redis://127.0.0.1:${port}`);
+  for (let attempt = 0; ; attempt++) {
+    const probe = new Redis(handle.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch (err) {
+      if (attempt >= 50) {
+        await handle.stop();
+        throw new Error(`redis-server did not answer on port ${port}`, { cause: err });
+      }
+      await sleep(100);
+    } finally {
+      probe.disconnect();
+    }
+  }
+  return { ...handle, version };
+}
+
+/** Stops every child still registered, newest first. */
+export async function stopAll(): Promise<void> {
+  const all = [...running].reverse();
+  await Promise.all(all.map((h) => h.stop()));
+}
