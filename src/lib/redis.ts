@@ -53,6 +53,8 @@ export function createRedisConnection(url: string, opts: RedisConnectionOptions)
     // Keep reconnecting forever with a capped backoff; callers get errors, not hangs, in the meantime.
     retryStrategy: (attempt: number) => Math.min(100 * 2 ** Math.min(attempt - 1, 10), maxDelay),
     enableOfflineQueue: false,
+    // Commands issued in the same tick share one socket write (one execute or webhook issues several).
+    enableAutoPipelining: opts.role === 'command',
     // In-flight commands are rejected when the socket closes, never retried or re-sent later: our Lua
     // scripts are not idempotent from the caller's point of view (a re-run delivery reads as a duplicate).
     maxRetriesPerRequest: 0,
