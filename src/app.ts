@@ -12,6 +12,8 @@ import { buildYoga, type GatewayYoga } from './http/yoga.js';
 import { attachGraphQLWs } from './http/ws.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from './http/body.js';
 import { sendJson } from './http/respond.js';
+import { createMaskError } from './http/mask-error.js';
+import { requestContext } from './lib/request-context.js';
 import { GRAPHIQL_ASSET_PREFIX, serveGraphiQLAsset } from './http/graphiql-assets.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -67,7 +69,8 @@ export function buildApp(deps: AppDeps): App {
         viewer = token ? await deps.verifyToken(token) : null;
         if (viewer?.expiresAt !== undefined && viewer.expiresAt <= now()) viewer = null;
       }
-      return createContext({ viewer, payouts: deps.payouts, requestId: request.headers.get('x-request-id') ?? randomUUID() });
+      const requestId = requestContext.getStore()?.requestId ?? safeRequestId(request.headers.get('x-request-id')) ?? randomUUID();
+      return createContext({ viewer, payouts: deps.payouts, requestId });
     },
   });
 
@@ -86,7 +89,10 @@ export function buildApp(deps: AppDeps): App {
       res.setHeader('connection', 'close');
       return sendJson(res, 503, { error: 'shutting down' });
     }
-    handle(req, res).catch((err: unknown) => {
+    const header = req.headers['x-request-id'];
+    const requestId = safeRequestId(typeof header === 'string' ? header : null) ?? randomUUID();
+    // Everything done for this request, logs included, knows its id.
+    requestContext.run({ requestId }, () => handle(req, res)).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'request handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
@@ -146,6 +152,7 @@ export function buildApp(deps: AppDeps): App {
     connectionInitWaitMs: 3_000,
     keepAliveMs: 12_000,
     now,
+    maskError: createMaskError(config.isProduction),
   });
 
   return {
@@ -183,6 +190,11 @@ export function buildApp(deps: AppDeps): App {
       await deps.onClose?.();
     },
   };
+}
+
+/** A client-chosen request id is kept only if it is short and plain (it ends up in logs). */
+function safeRequestId(value: string | null): string | undefined {
+  return value && /^[A-Za-z0-9._:-]{1,64}$/.test(value) ? value : undefined;
 }
 
 async function pipeResponse(response: Response, res: ServerResponse): Promise<void> {

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { maskMsisdn } from '../lib/msisdn.js';
 
 const PUBLIC_CODES = new Set([
   'BAD_USER_INPUT',
@@ -13,33 +14,50 @@ const PUBLIC_CODES = new Set([
   'NOT_FOUND',
 ]);
 
+/** Phone numbers in client-visible text: with a "+", or Cameroon numbers written without it. */
+const PHONE = /\+\d{7,15}\b|\b237\d{9}\b/g;
+
+/**
+ * Client-visible messages carry no phone number, no echo of the submitted value and, in production, no
+ * "Did you mean …?" hint about the schema.
+ */
+export function sanitizeMessage(message: string, production: boolean): string {
+  let m = message.replace(/got invalid value .*?(?= at "|; |$)/, 'got an invalid value');
+  if (production) m = m.replace(/ ?Did you mean [^?]*\?/g, '');
+  return m.replace(PHONE, (n) => maskMsisdn(n));
+}
+
 /**
  * Masks every error not deliberately thrown for the client. Unlike Yoga's default, it never attaches
  * `originalError` or a stack, whatever NODE_ENV says. Variable-coercion failures (our scalars' own
- * messages, composed by graphql-js) become BAD_USER_INPUT.
+ * messages, composed by graphql-js) become BAD_USER_INPUT. Used for HTTP, SSE and graphql-ws alike.
  */
-export function maskError(error: unknown, message: string): Error {
-  if (error instanceof GraphQLError) {
-    const code = error.extensions?.['code'];
-    const original = error.originalError;
-    if (typeof code === 'string' && PUBLIC_CODES.has(code) && (!original || original instanceof GraphQLError)) return error;
-    if (original instanceof GraphQLError && typeof original.extensions?.['code'] === 'string' && PUBLIC_CODES.has(original.extensions['code'] as string)) {
-      return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: original.extensions });
+export function createMaskError(production: boolean) {
+  const clean = (message: string) => sanitizeMessage(message, production);
+  return function maskError(error: unknown, message: string): Error {
+    if (error instanceof GraphQLError) {
+      const code = error.extensions?.['code'];
+      const original = error.originalError;
+      const copy = (extensions: Record<string, unknown>) =>
+        new GraphQLError(clean(error.message), { nodes: error.nodes, path: error.path, extensions });
+      if (typeof code === 'string' && PUBLIC_CODES.has(code) && (!original || original instanceof GraphQLError)) {
+        return copy(error.extensions);
+      }
+      if (original instanceof GraphQLError && typeof original.extensions?.['code'] === 'string' && PUBLIC_CODES.has(original.extensions['code'] as string)) {
+        return new GraphQLError(clean(original.message), { nodes: error.nodes, path: error.path, extensions: original.extensions });
+      }
+      if (error.path === undefined && /^(Variable "\$|Expected value of type|Argument ")/.test(error.message)) {
+        return copy({ code: 'BAD_USER_INPUT' });
+      }
+      if (!original) {
+        // graphql-js's and Yoga's own request errors (syntax, validation, CSRF): safe to show.
+        const httpStatus = (error.extensions?.['http'] as { status?: number } | undefined)?.status;
+        const fallback =
+          httpStatus === 403 ? 'FORBIDDEN' : httpStatus !== undefined && httpStatus >= 400 ? 'BAD_REQUEST' : 'GRAPHQL_VALIDATION_FAILED';
+        return copy({ ...error.extensions, code: typeof code === 'string' ? code : fallback });
+      }
+      return new GraphQLError(message, { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     }
-    if (error.path === undefined && /^(Variable "\$|Expected value of type|Argument ")/.test(error.message)) {
-      return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } });
-    }
-    if (!original) {
-      // graphql-js's and Yoga's own request errors (syntax, validation, CSRF): safe to show.
-      const httpStatus = (error.extensions?.['http'] as { status?: number } | undefined)?.status;
-      const fallback = httpStatus === 403 ? 'FORBIDDEN' : httpStatus !== undefined && httpStatus >= 400 ? 'BAD_REQUEST' : 'GRAPHQL_VALIDATION_FAILED';
-      return new GraphQLError(error.message, {
-        nodes: error.nodes,
-        path: error.path,
-        extensions: { ...error.extensions, code: typeof code === 'string' ? code : fallback },
-      });
-    }
-    return new GraphQLError(message, { nodes: error.nodes, path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-  }
-  return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  };
 }

@@ -21,6 +21,8 @@ export interface WsOptions {
   connectionInitWaitMs: number;
   keepAliveMs: number;
   now: () => number;
+  /** The same masking as HTTP: parse and validation errors over the socket look exactly alike. */
+  maskError: (error: unknown, message: string) => Error;
 }
 
 interface Extra {
@@ -69,14 +71,18 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
         }
         const request = new Request('http://ws.local/graphql', { method: 'POST' });
         const enveloped = opts.yoga.getEnveloped({ request, wsViewer: extra.viewer ?? null, params: payload });
+        const mask = (errors: readonly unknown[]) =>
+          errors.map((e) => opts.maskError(e, 'Unexpected error.')).filter((e): e is GraphQLError => e instanceof GraphQLError);
         let document;
         try {
           document = enveloped.parse(payload.query);
+          // Request limits may throw instead of returning errors; either way the client gets an error
+          // frame (never a 4500 close whose reason would carry the message).
+          const errors = enveloped.validate(enveloped.schema, document);
+          if (errors.length > 0) return mask(errors);
         } catch (err) {
-          return [err instanceof GraphQLError ? err : new GraphQLError('Syntax error', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          return mask([err instanceof GraphQLError ? err : new GraphQLError('Invalid request', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
         }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
         extra.subscriptions.add(id);
         const args: ExecutionArgs = {
           schema: enveloped.schema,

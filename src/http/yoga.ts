@@ -1,4 +1,4 @@
-import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -6,7 +6,7 @@ import { OneMoneyMutationRule } from './money-rule.js';
 import { renderLocalGraphiQL } from './graphiql-assets.js';
 import type { Logger } from '../lib/logger.js';
 import type { GraphQLContext } from '../context.js';
-import { maskError } from './mask-error.js';
+import { createMaskError } from './mask-error.js';
 import { EXAMPLE_DOCUMENT } from './graphiql.js';
 
 export interface YogaOptions {
@@ -37,6 +37,8 @@ export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
 export function buildYoga(opts: YogaOptions): GatewayYoga {
   const exposeLimits = !opts.production;
+  const mask = createMaskError(opts.production);
+  const allowedOrigins = new Set(opts.corsOrigins);
   const plugins: Plugin[] = [
     // Request limits run at parse/validation time, before any resolver (and so before any upstream call).
     EnvelopArmorPlugin({
@@ -53,6 +55,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       onValidate({ addValidationRule }) {
         addValidationRule(OneMoneyMutationRule);
         if (!opts.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
+        // Validation errors bypass Yoga's masking: give them the same codes and clean-up as the rest.
+        return ({ result, setResult }) => {
+          if (result.length > 0) setResult(result.map((e) => mask(e, 'Unexpected error.') as GraphQLError));
+        };
       },
     },
     {
@@ -88,8 +94,12 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     // The body cap runs before Yoga (app.ts: Content-Length check, capped read for chunked bodies).
     // Yoga's own cap wraps every body in a stream and costs a large share of throughput.
     maxRequestBodySize: false,
-    cors: opts.corsOrigins.length > 0 ? { origin: [...opts.corsOrigins], credentials: false, methods: ['GET', 'POST'] } : false,
-    maskedErrors: { maskError: (error, message) => maskError(error, message) },
+    // Only listed origins get CORS headers; anything else (including the opaque "null") gets none.
+    cors: (request: Request) => {
+      const origin = request.headers.get('origin');
+      return origin && allowedOrigins.has(origin) ? { origin: [origin], credentials: false, methods: ['GET', 'POST'] } : false;
+    },
+    maskedErrors: { maskError: mask },
     context: ({ request, wsViewer }) => opts.context({ request, ...(wsViewer !== undefined ? { wsViewer } : {}) }),
     renderGraphiQL: renderLocalGraphiQL,
     graphiql: opts.graphiql
@@ -106,7 +116,11 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       debug: (...args: unknown[]) => opts.log.debug({ yoga: args.map(String).join(' ') }),
       info: (...args: unknown[]) => opts.log.info({ yoga: args.map(String).join(' ') }),
       warn: (...args: unknown[]) => opts.log.warn({ yoga: args.map(String).join(' ') }),
-      error: (...args: unknown[]) => opts.log.error({ yoga: args.map((a) => (a instanceof Error ? a.name : String(a))).join(' ') }),
+      // Yoga reports client mistakes (validation, limits) at error level: keep attackers out of the error log.
+      error: (...args: unknown[]) => {
+        const clientError = args.every((a) => a instanceof GraphQLError);
+        opts.log[clientError ? 'debug' : 'error']({ yoga: args.map((a) => (a instanceof Error ? a.name : String(a))).join(' ') });
+      },
     },
     plugins,
   });

@@ -1,44 +1,51 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { maskMsisdn } from './msisdn.js';
+import { requestContext } from './request-context.js';
 
 export type { Logger };
 
-const SECRET_KEYS = [
-  'authorization',
-  'Authorization',
-  'apiSecret',
-  'secret',
-  'webhookSecret',
-  'jwtSecret',
-  'token',
-  'password',
-  'signature',
-  'x-zo-signature',
-  'x-zo-key',
-  'x-zo-nonce',
-];
-const MSISDN_KEYS = ['msisdn', 'recipientMsisdn', 'recipient_msisdn'];
+const MSISDN_KEYS = new Set(['msisdn', 'recipientmsisdn', 'recipient_msisdn', 'customer_msisdn', 'phone']);
+const SECRET_KEYS = new Set(['authorization', 'apikey', 'api_key', 'x-zo-key', 'x-zo-nonce', 'cookie', 'set-cookie', 'connectionparams']);
+/** Phone numbers inside free text: with a "+", or Cameroon numbers written without it. */
+const PHONE = /\+\d{7,15}\b|\b237\d{9}\b/g;
+const MAX_DEPTH = 8;
 
-// Two levels: log objects are built by our code and kept flat. Every extra path costs on every log call.
-const paths = (keys: string[]) => keys.flatMap((k) => [k, `*.${k}`]);
+function isSecretKey(key: string): boolean {
+  return SECRET_KEYS.has(key) || key.includes('secret') || key.includes('token') || key.includes('password') || key.includes('signature');
+}
 
 /**
- * JSON logs with redaction: secrets, tokens and signatures become "[Redacted]" and MSISDNs are masked
- * (`+2376*****001`) wherever they appear under a known key, up to three levels deep.
+ * Redaction at any depth, by key name: secrets, tokens, signatures, API keys and Authorization headers
+ * become "[Redacted]"; phone numbers are masked (`+2376*****001`) under their keys and inside any string.
+ * Walking the (small) log object costs less than path-based redaction with wildcards.
  */
+export function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(PHONE, (n) => maskMsisdn(n));
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[Truncated]';
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: scrub(value.message, depth + 1) };
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const k = key.toLowerCase();
+    if (isSecretKey(k)) out[key] = '[Redacted]';
+    else if (MSISDN_KEYS.has(k)) out[key] = typeof v === 'string' ? maskMsisdn(v) : scrub(v, depth + 1);
+    else out[key] = scrub(v, depth + 1);
+  }
+  return out;
+}
+
+/** JSON logs with redaction (see scrub) on every line. */
 export function createLogger(opts: { level: string; destination?: DestinationStream; base?: Record<string, unknown> }): Logger {
-  const msisdnPaths = new Set(paths(MSISDN_KEYS));
   return pino(
     {
       level: opts.level,
       base: opts.base ?? {},
-      redact: {
-        paths: [...paths(SECRET_KEYS), ...msisdnPaths],
-        censor: (value, path) => {
-          const key = path[path.length - 1] ?? '';
-          if (MSISDN_KEYS.includes(key)) return typeof value === 'string' ? maskMsisdn(value) : '[Redacted]';
-          return '[Redacted]';
-        },
+      formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+      // Every line written while serving a request carries its id (ties ZoPay's correlation id to it).
+      mixin: () => {
+        const ctx = requestContext.getStore();
+        return ctx ? { requestId: ctx.requestId } : {};
       },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

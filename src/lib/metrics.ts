@@ -65,12 +65,15 @@ export class GatewayMetrics {
   /** Operation counts and durations; subscriptions count once when they start. */
   yogaPlugin(): Plugin {
     const { operations, operationSeconds } = this;
+    const executed = new WeakSet<Request>();
     return {
       onExecute({ args }) {
         const op = (args.document as DocumentNode).definitions.find((d) => d.kind === 'OperationDefinition');
         const operation = args.operationName ?? (op && 'name' in op ? op.name?.value : undefined) ?? 'anonymous';
         const type = op && 'operation' in op ? op.operation : 'query';
         const start = performance.now();
+        const request = (args.contextValue as { request?: Request }).request;
+        if (request) executed.add(request);
         return {
           onExecuteDone({ result }) {
             const outcome = 'errors' in result && result.errors?.length ? 'error' : 'ok';
@@ -79,6 +82,12 @@ export class GatewayMetrics {
             operationSeconds.observe(labels, (performance.now() - start) / 1000);
           },
         };
+      },
+      // Requests refused before execution (parse, limits, validation; some limits throw) are counted
+      // too, so attacks show up: any result for a request that never reached execution.
+      onResultProcess({ request, result }) {
+        if (executed.has(request) || Array.isArray(result) || Symbol.asyncIterator in result) return;
+        if (result.errors?.length) operations.inc({ operation: 'rejected', type: 'unknown', outcome: 'error' });
       },
       onSubscribe({ args }) {
         const operation = args.operationName ?? 'anonymous';

@@ -29,6 +29,7 @@ export class PayoutService {
   /** Live subscriptions per caller on this instance (graphql-ws and SSE alike). */
   private readonly subscriptionsByCaller = new Map<string, number>();
   private readonly streams = new Set<AsyncIterableIterator<Payout>>();
+  private readonly expiryTimers = new Map<AsyncIterableIterator<Payout>, NodeJS.Timeout>();
 
   /** Graceful shutdown: completes every live subscription (SSE responses end, WebSocket ones complete). */
   async endStreams(): Promise<void> {
@@ -80,6 +81,8 @@ export class PayoutService {
         if (n <= 0) this.subscriptionsByCaller.delete(viewer.sub);
         else this.subscriptionsByCaller.set(viewer.sub, n);
         this.streams.delete(stream);
+        clearTimeout(this.expiryTimers.get(stream));
+        this.expiryTimers.delete(stream);
       },
       snapshot: async () => {
         const known = await this.deps.stores.status.get(payoutId).catch(() => undefined);
@@ -87,6 +90,12 @@ export class PayoutService {
       },
     });
     this.streams.add(stream);
+    if (viewer.expiresAt !== undefined) {
+      // A stream must not outlive the token that opened it (SSE; WebSockets are closed at expiry too).
+      const timer = setTimeout(() => void stream.return?.(), Math.max(0, viewer.expiresAt - this.deps.clock.now()));
+      timer.unref();
+      this.expiryTimers.set(stream, timer);
+    }
     return stream;
   }
 

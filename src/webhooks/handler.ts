@@ -61,7 +61,8 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     if (!verified.ok) {
       outcome('rejected');
       deps.log.warn({ reason: verified.reason }, 'webhook rejected');
-      return sendJson(res, 401, { error: 'invalid signature', reason: verified.reason });
+      // The reason is logged, not returned: an attacker learns nothing about which check failed.
+      return sendJson(res, 401, { error: 'invalid signature' });
     }
 
     let event;

@@ -1,0 +1,146 @@
+/**
+ * Graceful shutdown of the real process: `tsx src/main.ts` against a sandbox started here, SIGTERM in the
+ * middle of load. Nothing that was in flight is cut off inside the grace period; new work is refused
+ * cleanly (503, or refused/reset before any response byte, never a response cut mid-way); WebSockets get
+ * 1012 (reconnect elsewhere); SSE streams end; the process exits 0 well within its deadline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../src/auth/tokens.js';
+import { startSandbox, type Sandbox } from '../../sandbox/index.js';
+import { QUOTE, quoteInput } from '../helpers/gateway.js';
+import { MSISDN_PENDING, SECRETS, ackedWs, payVia, sse, waitFor, wsOperation } from './support.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const GRACE_MS = 6_000;
+const SLOW_MS = 1_500;
+
+let sandbox: Sandbox;
+let child: ChildProcess;
+let url: string;
+let token: string;
+let stdout = '';
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, rateLimitPerMinute: 100_000, webhookUrl: null, apiKey: SECRETS.apiKey, apiSecret: SECRETS.apiSecret, webhookSecret: SECRETS.webhookSecret, allowedOrigins: [SECRETS.origin] });
+  child = spawn(process.execPath, [`${ROOT}node_modules/tsx/dist/cli.mjs`, 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      NODE_ENV: 'production',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ZOPAY_BASE_URL: sandbox.url,
+      ZOPAY_API_KEY: SECRETS.apiKey,
+      ZOPAY_API_SECRET: SECRETS.apiSecret,
+      ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
+      ZOPAY_ORIGIN: SECRETS.origin,
+      AUTH_JWT_SECRET: SECRETS.jwtSecret,
+      SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      ZOPAY_REQUEST_TIMEOUT_MS: '5000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stdout += c.toString()));
+  await waitFor(() => /"msg":"zopay-gateway listening"/.test(stdout), 20_000, `the gateway to listen; output so far: ${stdout}`);
+  const line = stdout.split('\n').find((l) => l.includes('zopay-gateway listening')) as string;
+  url = ((JSON.parse(line) as { url: string }).url).replace(/\/graphql$/, '');
+  token = await mintToken(SECRETS.jwtSecret, { sub: 'shutdown-app', scope: 'payouts:write payouts:read', expiresInSeconds: 600 });
+}, 30_000);
+
+afterAll(async () => {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await sandbox.close();
+});
+
+type Outcome =
+  | { kind: 'ok'; status: number; body: string }
+  /** Never connected, or reset before any byte of a response: the request was not taken (safe to send elsewhere). */
+  | { kind: 'refused'; error: string }
+  /** A response had started and was cut off. */
+  | { kind: 'cut'; error: string };
+
+/** One POST on its own connection. */
+function post(body: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let gotHeaders = false;
+    const req = httpRequest(`${url}/graphql`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
+      gotHeaders = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ kind: 'ok', status: res.statusCode ?? 0, body: text }));
+      res.on('error', (err) => resolve({ kind: 'cut', error: err.message }));
+      res.on('aborted', () => resolve({ kind: 'cut', error: 'aborted' }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(gotHeaders ? { kind: 'cut', error: err.message } : { kind: 'refused', error: err.code ?? err.message }));
+    req.end(body);
+  });
+}
+
+describe('SIGTERM mid-load', () => {
+  it('finishes every in-flight request, refuses new work without cutting a response, closes WebSockets with 1012, ends SSE streams, and exits 0 within the grace period', async () => {
+    const payoutId = await payVia(url, token, 'shutdown-sub-1', MSISDN_PENDING);
+    const ws = await ackedWs(url, token);
+    expect((await wsOperation(ws, 'live', 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { id status } }', { id: payoutId })).data).toBeTruthy();
+    const stream = sse(url, 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { id status } }', { id: payoutId }, token);
+    await waitFor(() => stream.payloads.length > 0, 5_000, 'SSE snapshot');
+
+    // Slow quotes: in flight at ZoPay when SIGTERM lands.
+    sandbox.faults.inject({ route: 'quote', kind: 'slow', delayMs: SLOW_MS, times: 8 });
+    const quoteBody = JSON.stringify({ query: QUOTE, variables: quoteInput() });
+    const receivedBefore = sandbox.requests.length;
+    const inFlight = Array.from({ length: 8 }, () => post(quoteBody));
+    await waitFor(() => sandbox.requests.length >= receivedBefore + 8, 5_000, 'the slow quotes to reach ZoPay');
+
+    // A steady trickle of fast requests that keeps going through the shutdown.
+    const trickle: Promise<Outcome>[] = [];
+    let stopTrickle = false;
+    const trickling = (async () => {
+      while (!stopTrickle) {
+        trickle.push(post(JSON.stringify({ query: '{ __typename }' })));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
+    await new Promise((r) => setTimeout(r, 100));
+    const termAt = Date.now();
+    child.kill('SIGTERM');
+
+    const wsClose = await ws.closed;
+    const sseEnd = await Promise.race([stream.done, new Promise<'still open'>((r) => setTimeout(() => r('still open'), GRACE_MS))]);
+    const results = await Promise.all(inFlight);
+    const exit = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), GRACE_MS + 3_000))]);
+    stopTrickle = true;
+    await trickling;
+    const trickled = await Promise.all(trickle);
+
+    // In flight before SIGTERM: every one completed with a real answer.
+    for (const r of results) {
+      expect(r.kind).toBe('ok');
+      if (r.kind === 'ok') {
+        expect(r.status).toBe(200);
+        expect(JSON.parse(r.body)).toMatchObject({ data: { createQuote: { __typename: 'Quote' } } });
+      }
+    }
+    // During and after shutdown: served in full, told to go away (503), or refused; never a response cut mid-way.
+    expect(trickled.filter((r) => r.kind === 'cut')).toEqual([]);
+    for (const r of trickled) if (r.kind === 'ok') expect([200, 503]).toContain(r.status);
+    for (const r of trickled) if (r.kind === 'ok' && r.status === 200) expect(JSON.parse(r.body)).toEqual({ data: { __typename: 'Query' } });
+    expect(trickled.some((r) => r.kind === 'refused' || (r.kind === 'ok' && r.status === 503))).toBe(true);
+
+    expect(wsClose.code).toBe(1012);
+    expect(sseEnd).toBe('complete');
+    expect(exit).not.toBe('still running');
+    if (exit !== 'still running') {
+      expect(exit.code).toBe(0);
+      expect(exit.at - termAt).toBeLessThan(GRACE_MS);
+      expect(exit.at - termAt).toBeGreaterThanOrEqual(SLOW_MS - 300);
+    }
+  }, 30_000);
+});
