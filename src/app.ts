@@ -34,6 +34,8 @@ export interface AppDeps {
   clock?: { now(): number };
   /** How long shutdown waits for in-flight requests. */
   shutdownGraceMs?: number;
+  /** How long the listener stays open answering 503 before it closes (load balancers catch up). */
+  shutdownDrainMs?: number;
   /** Shutdown step: complete live subscriptions (SSE responses then end by themselves). */
   endStreams?: () => Promise<void>;
   onClose?: () => Promise<void>;
@@ -171,6 +173,8 @@ export function buildApp(deps: AppDeps): App {
     close: async () => {
       if (draining) return;
       draining = true;
+      // Readiness is 503 from now on; connections that still arrive get a clean 503, not a reset.
+      if (deps.shutdownDrainMs) await new Promise((r) => setTimeout(r, deps.shutdownDrainMs));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Subscriptions complete (SSE responses end), then WebSockets close with 1012 "service restart".

@@ -81,6 +81,7 @@ const EnvSchema = z.object({
   GRAPHQL_MAX_TOKENS: int(1_000, 50, 100_000),
   GRAPHQL_MAX_DIRECTIVES: int(20, 1, 1_000),
   SHUTDOWN_GRACE_MS: int(10_000, 0, 120_000),
+  SHUTDOWN_DRAIN_MS: int(1_000, 0, 30_000),
 });
 
 type Env = z.infer<typeof EnvSchema>;
@@ -130,6 +131,8 @@ export interface Config {
   mutationRateLimitPerMinute: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
   shutdownGraceMs: number;
+  /** After SIGTERM, keep accepting connections this long and answer them 503 (instead of resetting them). */
+  shutdownDrainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -229,6 +232,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
   };
   return deepFreeze(config);
 }

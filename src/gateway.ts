@@ -124,6 +124,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     yogaPlugins: [metrics.yogaPlugin()],
     shutdownGraceMs: config.shutdownGraceMs,
+    shutdownDrainMs: config.shutdownDrainMs,
     endStreams: () => payouts.endStreams(),
     routes: {
       'POST /webhooks/zopay': webhook,

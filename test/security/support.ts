@@ -86,6 +86,7 @@ export async function startSecureStack(
     ZOPAY_OPERATION_DEADLINE_MS: '4000',
     ZOPAY_REQUEST_TIMEOUT_MS: '2000',
     ZOPAY_RATE_LIMIT_PER_MINUTE: '100000',
+    SHUTDOWN_DRAIN_MS: '0',
     ...opts.env,
   });
   const gateways: Gateway[] = [];
