@@ -18,6 +18,8 @@ export function payoutStatusStream(opts: {
   onMissing: () => Error;
   /** Called once when the stream ends, however it ends. */
   onEnd?: () => void;
+  /** Maps infrastructure failures (bus or store down) to what the client sees. */
+  translate?: (err: unknown) => Error;
 }): AsyncIterableIterator<Payout> {
   let ended = false;
   const end = () => {
@@ -77,14 +79,19 @@ export function payoutStatusStream(opts: {
   };
 
   const start = async (): Promise<IteratorResult<Payout>> => {
-    unwatch = await opts.hub.watch(opts.payoutId, offer);
+    try {
+      unwatch = await opts.hub.watch(opts.payoutId, offer);
+    } catch (err) {
+      finish();
+      throw opts.translate ? opts.translate(err) : err;
+    }
     if (finished) {
       unwatch();
       return { done: true, value: undefined };
     }
     const first = await opts.snapshot().catch((err: unknown) => {
       finish();
-      throw err;
+      throw opts.translate ? opts.translate(err) : err;
     });
     if (!first) {
       finish();

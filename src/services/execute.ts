@@ -153,7 +153,8 @@ async function acquiredExecute(
       await complete({ v: 1, kind: 'error', code: mapped.code }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
       throw mapped;
     }
-    const mayHaveReached = (err as { mayHaveReachedUpstream?: boolean }).mayHaveReachedUpstream === true;
+    // A resumed attempt is uncertain whatever this try says: an earlier one may have reached ZoPay.
+    const mayHaveReached = resumed || (err as { mayHaveReachedUpstream?: boolean }).mayHaveReachedUpstream === true;
     if (mayHaveReached) {
       // Unknown outcome: never FAILED. Keep the record so the retry resumes with the same upstream key.
       await stores.idempotency.markUnknown({ scope, lockOwner }).catch(() => undefined);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
 import { canReadAll, canSeePayout } from '../auth/viewer.js';
 import { ZoPayNotFoundError } from '../zopay/errors.js';
@@ -76,6 +77,7 @@ export class PayoutService {
       hub: this.hub,
       payoutId,
       onMissing,
+      translate: (err) => (err instanceof GraphQLError ? err : this.translate(err, 'read')),
       onEnd: () => {
         const n = (this.subscriptionsByCaller.get(viewer.sub) ?? 1) - 1;
         if (n <= 0) this.subscriptionsByCaller.delete(viewer.sub);

@@ -8,6 +8,7 @@ import {
   ZoPayRateLimitError,
 } from '../zopay/errors.js';
 import { BudgetExhaustedError, StoreUnavailableError } from '../stores/errors.js';
+import { EventBusUnavailableError } from '../events/errors.js';
 import type {
   BusinessError} from './errors.js';
 import {
@@ -53,7 +54,7 @@ export function infrastructureErrorFrom(err: unknown, opts: { outcomeUnknown?: b
   if (err instanceof ZoPayRateLimitError) return rateLimitedError(err.retryAfterSeconds ?? 1);
   if (err instanceof BudgetExhaustedError) return rateLimitedError(err.retryAfterSeconds);
   if (err instanceof ZoPayCircuitOpenError) return upstreamUnavailableError({ retrySafe: true, retryAfter: err.retryAfterSeconds });
-  if (err instanceof StoreUnavailableError) return upstreamUnavailableError({ retrySafe: true });
+  if (err instanceof StoreUnavailableError || err instanceof EventBusUnavailableError) return upstreamUnavailableError({ retrySafe: true });
   if (err instanceof ZoPayError) {
     if (err.httpStatus === 401 || err.httpStatus === 403) return undefined;
     return upstreamUnavailableError({ retrySafe: true, outcomeUnknown: opts.outcomeUnknown ?? false });

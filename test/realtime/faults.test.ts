@@ -63,6 +63,26 @@ describe('Redis outages', () => {
   });
 });
 
+describe('subscribing while Redis is down', () => {
+  it('answers UPSTREAM_UNAVAILABLE (retry is safe), not a masked internal error', async () => {
+    const id = await pay(stack.gateway.url, token, 'sub-down-1', '+237670000005');
+    await redis.kill();
+    try {
+      const client = wsClient(stack.gateways[1]?.url as string, token);
+      const sub = wsSubscribe(client, id);
+      await sub.done;
+      expect(sub.events).toEqual([]);
+      expect(JSON.stringify(sub.errors)).toContain('UPSTREAM_UNAVAILABLE');
+      expect(JSON.stringify(sub.errors)).not.toContain('INTERNAL_SERVER_ERROR');
+      await client.dispose();
+    } finally {
+      await redis.restart();
+      // The gateways reconnect with a backoff: wait until both say they are ready again.
+      for (const g of stack.gateways) await until(async () => (await fetch(`${g.url}/readyz`)).status === 200, 10_000, 'readiness');
+    }
+  });
+});
+
 describe('lost webhooks', () => {
   it('the reconciler ends the subscription when ZoPay never delivers the webhook', async () => {
     stack.sandbox.faults.setWebhookFaults({ dropRate: 1 });
