@@ -177,9 +177,10 @@ export function buildApp(deps: AppDeps): App {
       if (deps.shutdownDrainMs) await new Promise((r) => setTimeout(r, deps.shutdownDrainMs));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      // Subscriptions complete (SSE responses end), then WebSockets close with 1012 "service restart".
-      await deps.endStreams?.().catch(() => undefined);
+      // WebSockets close with 1012 "service restart" (clients reconnect elsewhere); SSE streams end with a
+      // retry-safe error. Neither is told `complete`: that would claim the final status was delivered.
       await ws.close();
+      await deps.endStreams?.().catch(() => undefined);
       if (inFlight > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, deps.shutdownGraceMs ?? 10_000);

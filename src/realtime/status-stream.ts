@@ -10,6 +10,8 @@ import type { PayoutHub } from './hub.js';
  * release the subscription at once, even while the stream is waiting for the next event; a suspended
  * async generator would only see it after its next yield, which may never come.
  */
+export type PayoutStatusStream = AsyncIterableIterator<Payout> & { fail(err: Error): void };
+
 export function payoutStatusStream(opts: {
   hub: PayoutHub;
   payoutId: string;
@@ -20,7 +22,7 @@ export function payoutStatusStream(opts: {
   onEnd?: () => void;
   /** Maps infrastructure failures (bus or store down) to what the client sees. */
   translate?: (err: unknown) => Error;
-}): AsyncIterableIterator<Payout> {
+}): PayoutStatusStream {
   let ended = false;
   const end = () => {
     if (ended) return;
@@ -33,6 +35,8 @@ export function payoutStatusStream(opts: {
   let finished = false;
   let unwatch: (() => void) | undefined;
   let waiter: ((r: IteratorResult<Payout>) => void) | undefined;
+  let failWaiter: ((err: Error) => void) | undefined;
+  let failure: Error | undefined;
 
   const finish = (): IteratorResult<Payout> => {
     end();
@@ -42,6 +46,7 @@ export function payoutStatusStream(opts: {
     unwatch = undefined;
     const w = waiter;
     waiter = undefined;
+    failWaiter = undefined;
     w?.({ done: true, value: undefined });
     return { done: true, value: undefined };
   };
@@ -107,12 +112,20 @@ export function payoutStatusStream(opts: {
 
   const iterator: AsyncIterableIterator<Payout> = {
     next: () => {
+      if (failure) {
+        const err = failure;
+        failure = undefined;
+        return Promise.reject(err);
+      }
       if (!started && !finished) return start();
       if (finished && pending.length === 0) return Promise.resolve(finish());
       const r = take();
       if (r) return Promise.resolve(r);
       if (finished) return Promise.resolve(finish());
-      return new Promise((resolve) => (waiter = resolve));
+      return new Promise((resolve, reject) => {
+        waiter = resolve;
+        failWaiter = reject;
+      });
     },
     return: () => Promise.resolve(finish()),
     throw: (err: unknown) => {
@@ -123,5 +136,26 @@ export function payoutStatusStream(opts: {
       return iterator;
     },
   };
-  return iterator;
+  return Object.assign(iterator, {
+    /**
+     * Ends the stream with an error, not a completion: `complete` promises the final status was
+     * delivered, so a stream cut short (shutdown) must tell the client to subscribe again.
+     */
+    fail(err: Error): void {
+      if (finished && !waiter) return;
+      const reject = failWaiter;
+      if (reject) {
+        waiter = undefined;
+        failWaiter = undefined;
+        reject(err);
+      } else {
+        failure = err;
+      }
+      end();
+      finished = true;
+      pending.length = 0;
+      unwatch?.();
+      unwatch = undefined;
+    },
+  });
 }

@@ -5,11 +5,11 @@ import { canReadAll, canSeePayout } from '../auth/viewer.js';
 import { ZoPayNotFoundError } from '../zopay/errors.js';
 import { isFinalStatus, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
 import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
-import { rateLimitedError } from './infra-errors.js';
+import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { executeDisbursement, type ExecuteInput } from './execute.js';
 import type { PayoutServiceDeps } from './ports.js';
 import { PayoutHub } from '../realtime/hub.js';
-import { payoutStatusStream } from '../realtime/status-stream.js';
+import { payoutStatusStream, type PayoutStatusStream } from '../realtime/status-stream.js';
 
 export interface PayoutListArgs {
   first: number;
@@ -29,12 +29,17 @@ export class PayoutService {
   readonly hub: PayoutHub;
   /** Live subscriptions per caller on this instance (graphql-ws and SSE alike). */
   private readonly subscriptionsByCaller = new Map<string, number>();
-  private readonly streams = new Set<AsyncIterableIterator<Payout>>();
-  private readonly expiryTimers = new Map<AsyncIterableIterator<Payout>, NodeJS.Timeout>();
+  private readonly streams = new Set<PayoutStatusStream>();
+  private readonly expiryTimers = new Map<PayoutStatusStream, NodeJS.Timeout>();
 
-  /** Graceful shutdown: completes every live subscription (SSE responses end, WebSocket ones complete). */
-  async endStreams(): Promise<void> {
-    await Promise.all([...this.streams].map((s) => s.return?.()));
+  /**
+   * Graceful shutdown: every live subscription ends with a retry-safe error (never `complete`, which
+   * would claim the final status was delivered), so clients subscribe again on another instance.
+   */
+  endStreams(): Promise<void> {
+    const err = upstreamUnavailableError({ retrySafe: true, retryAfter: 1 });
+    for (const s of this.streams) s.fail(new GraphQLError('This instance is shutting down; subscribe again.', { extensions: err.extensions }));
+    return Promise.resolve();
   }
 
   /** Active subscriptions on this instance, for metrics. */
@@ -69,7 +74,7 @@ export class PayoutService {
   }
 
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
-  statusStream(viewer: Viewer, payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): AsyncIterableIterator<Payout> {
+  statusStream(viewer: Viewer, payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): PayoutStatusStream {
     const active = this.subscriptionsByCaller.get(viewer.sub) ?? 0;
     if (active >= this.deps.settings.subscriptionsPerCaller) throw rateLimitedError(5);
     this.subscriptionsByCaller.set(viewer.sub, active + 1);
@@ -94,7 +99,10 @@ export class PayoutService {
     this.streams.add(stream);
     if (viewer.expiresAt !== undefined) {
       // A stream must not outlive the token that opened it (SSE; WebSockets are closed at expiry too).
-      const timer = setTimeout(() => void stream.return?.(), Math.max(0, viewer.expiresAt - this.deps.clock.now()));
+      const timer = setTimeout(
+        () => stream.fail(new GraphQLError('The token has expired; subscribe again with a new one.', { extensions: { code: 'UNAUTHENTICATED' } })),
+        Math.max(0, viewer.expiresAt - this.deps.clock.now()),
+      );
       timer.unref();
       this.expiryTimers.set(stream, timer);
     }
