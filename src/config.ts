@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   ZOPAY_OPERATION_DEADLINE_MS: int(20_000, 500, 300_000),
   ZOPAY_MAX_ATTEMPTS: int(4, 1, 10),
   ZOPAY_RATE_LIMIT_PER_MINUTE: int(ZOPAY_DEFAULT_RATE_LIMIT_PER_MINUTE, 1, 100_000),
+  ZOPAY_BREAKER_FAILURES: int(5, 1, 1_000),
+  ZOPAY_BREAKER_COOLDOWN_MS: int(30_000, 100, 600_000),
 
   SANDBOX_PORT: int(SANDBOX_DEFAULTS.port, 0, 65535),
   SANDBOX_TIME_SCALE: z.coerce.number().positive().max(100_000).default(1),
@@ -105,6 +107,9 @@ export interface Config {
     operationDeadlineMs: number;
     maxAttempts: number;
     rateLimitPerMinute: number;
+    /** Consecutive upstream failures (5xx, timeouts, connection errors) that open the circuit. */
+    breakerFailures: number;
+    breakerCooldownMs: number;
   };
   sandbox: { port: number; timeScale: number };
   redis: { url: string | undefined; keyPrefix: string };
@@ -200,6 +205,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       operationDeadlineMs: e.ZOPAY_OPERATION_DEADLINE_MS,
       maxAttempts: e.ZOPAY_MAX_ATTEMPTS,
       rateLimitPerMinute: e.ZOPAY_RATE_LIMIT_PER_MINUTE,
+      breakerFailures: e.ZOPAY_BREAKER_FAILURES,
+      breakerCooldownMs: e.ZOPAY_BREAKER_COOLDOWN_MS,
     },
     sandbox: { port: e.SANDBOX_PORT, timeScale: e.SANDBOX_TIME_SCALE },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },

@@ -65,7 +65,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     headersTimeoutMs: config.zopay.requestTimeoutMs,
     bodyTimeoutMs: config.zopay.requestTimeoutMs,
   });
-  const breaker = new CircuitBreaker({ clock });
+  const breaker = new CircuitBreaker({ clock, failureThreshold: config.zopay.breakerFailures, coolDownMs: config.zopay.breakerCooldownMs });
   const zopay = new ZoPayClient({
     transport,
     credentials: { apiKey: config.zopay.apiKey, apiSecret: config.zopay.apiSecret, origin: config.zopay.origin },
