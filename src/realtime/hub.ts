@@ -1,12 +1,12 @@
 import type { Logger } from '../lib/logger.js';
 import type { Payout } from '../zopay/types.js';
 import { isFinalStatus } from '../zopay/types.js';
-import type { PayoutEventBus } from './types.js';
+import type { EventBus } from '../events/types.js';
 
 export type PayoutListener = (payout: Payout) => void;
 
 export interface HubDeps {
-  bus: PayoutEventBus;
+  bus: EventBus;
   log: Logger;
   /**
    * Reads the payout from ZoPay and records it; `advanced` when the status moved forward. Used by the

@@ -1,7 +1,7 @@
 import type { IdempotencyStore, OwnerStore, PayoutStatusStore, QuoteStore, RateLimiter } from '../stores/types.js';
 import type { Logger } from '../lib/logger.js';
 import type { ZoPayApi } from '../zopay/types.js';
-import type { PayoutEventBus } from '../realtime/types.js';
+import type { EventBus } from '../events/types.js';
 
 /** What the payout services need, passed in (main.ts and tests build real ones). */
 export interface PayoutServiceDeps {
@@ -13,7 +13,7 @@ export interface PayoutServiceDeps {
     quotes: QuoteStore;
     rateLimiter: RateLimiter;
   };
-  bus: PayoutEventBus;
+  bus: EventBus;
   clock: { now(): number };
   log: Logger;
   settings: {

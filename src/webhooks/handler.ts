@@ -4,7 +4,7 @@ import type { WebhookDeliveryStore } from '../stores/types.js';
 import { parseWebhookEvent, WebhookPayloadError } from '../zopay/wire.js';
 import { verifyWebhook } from '../zopay/webhook-signature.js';
 import type { Payout } from '../zopay/types.js';
-import type { PayoutEventBus } from '../realtime/types.js';
+import type { EventBus } from '../events/types.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
 
@@ -13,7 +13,7 @@ export interface WebhookHandlerDeps {
   maxBodyBytes: number;
   dedupeTtlSeconds: number;
   deliveries: WebhookDeliveryStore;
-  bus: PayoutEventBus;
+  bus: EventBus;
   log: Logger;
   clock: { now(): number };
   /** Conflicting finals: ask ZoPay (GET) and record what it says. */
