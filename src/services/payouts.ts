@@ -167,11 +167,13 @@ export class PayoutService {
   /** Loader batch function: current payouts, never older than what the gateway already knows. */
   async fetchPayouts(ids: readonly string[]): Promise<(Payout | null)[]> {
     const deadline = this.deadline();
+    // One store round trip for the whole batch; a store outage only costs the shortcut.
+    const known = await this.deps.stores.status.getMany(ids).catch(() => ids.map(() => undefined));
     return Promise.all(
-      ids.map(async (id) => {
-        const known = await this.deps.stores.status.get(id).catch(() => undefined);
+      ids.map(async (id, i) => {
+        const stored = known[i];
         // A final status never changes: a complete final record needs no upstream call.
-        if (known && isCompleteFinal(known)) return known;
+        if (stored && isCompleteFinal(stored)) return stored;
         try {
           const fresh = await this.deps.zopay.getPayout(id, { deadline });
           return await this.recordSnapshot(fresh);

@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { readSseFrames } from './sse.js';
 
 export const PAYOUT_STATUS = `subscription S($id: ID!) { payoutStatus(payoutId: $id) { id status isFinal completedAt } }`;
 
@@ -65,25 +66,11 @@ export function sseSubscribe(url: string, token: string, payoutId: string, query
         signal: abort.signal,
       });
       if (!res.body) return 'error';
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let sep;
-        while ((sep = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, sep);
-          buffer = buffer.slice(sep + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event === 'complete') return 'complete';
-          if (data) {
-            const parsed = JSON.parse(data) as { data?: { payoutStatus?: StatusEvent }; errors?: unknown[] };
-            if (parsed.errors) errors.push(...parsed.errors);
-            if (parsed.data?.payoutStatus) events.push(parsed.data.payoutStatus);
-          }
-        }
-      }
-      return 'complete';
+      return await readSseFrames(res.body, (payload) => {
+        const parsed = payload as { data?: { payoutStatus?: StatusEvent }; errors?: unknown[] };
+        if (parsed.errors) errors.push(...parsed.errors);
+        if (parsed.data?.payoutStatus) events.push(parsed.data.payoutStatus);
+      });
     } catch (err) {
       if (!abort.signal.aborted) errors.push(err);
       return 'error';

@@ -7,6 +7,7 @@ import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
+import { readSseFrames } from '../helpers/sse.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { mintToken } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -379,21 +380,7 @@ export function sse(url: string, query: string, variables: Record<string, unknow
       });
       setStatus(res.status);
       if (!res.body) return 'complete';
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let sep;
-        while ((sep = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, sep);
-          buffer = buffer.slice(sep + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event === 'complete') return 'complete';
-          if (data) payloads.push(JSON.parse(data) as SseStream['payloads'][number]);
-        }
-      }
-      return 'complete';
+      return await readSseFrames(res.body, (payload) => payloads.push(payload as SseStream['payloads'][number]));
     } catch {
       setStatus(0);
       return 'error';
