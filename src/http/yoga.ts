@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -29,6 +30,8 @@ export interface YogaOptions {
 /** What reaches the context factory: an HTTP request, or a WebSocket operation's caller. */
 export interface ServerContext {
   request: Request;
+  /** The node request (HTTP only): the app keeps its request id. */
+  req?: IncomingMessage;
   /** Set by the WebSocket transport after checking connectionParams. */
   wsViewer?: GraphQLContext['viewer'];
 }
@@ -100,7 +103,7 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       return origin && allowedOrigins.has(origin) ? { origin: [origin], credentials: false, methods: ['GET', 'POST'] } : false;
     },
     maskedErrors: { maskError: mask },
-    context: ({ request, wsViewer }) => opts.context({ request, ...(wsViewer !== undefined ? { wsViewer } : {}) }),
+    context: ({ request, req, wsViewer }) => opts.context({ request, ...(req ? { req } : {}), ...(wsViewer !== undefined ? { wsViewer } : {}) }),
     renderGraphiQL: renderLocalGraphiQL,
     graphiql: opts.graphiql
       ? {

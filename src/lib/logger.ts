@@ -1,6 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { maskMsisdn } from './msisdn.js';
-import { requestContext } from './request-context.js';
 
 export type { Logger };
 
@@ -42,11 +41,6 @@ export function createLogger(opts: { level: string; destination?: DestinationStr
       level: opts.level,
       base: opts.base ?? {},
       formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
-      // Every line written while serving a request carries its id (ties ZoPay's correlation id to it).
-      mixin: () => {
-        const ctx = requestContext.getStore();
-        return ctx ? { requestId: ctx.requestId } : {};
-      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     // Asynchronous stdout by default (lines written while a write is in flight are coalesced): a

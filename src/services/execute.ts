@@ -64,13 +64,15 @@ export function executeDisbursement(
   viewer: Viewer,
   input: ExecuteInput,
   translate: (err: unknown) => Error,
+  /** The quote record, already being read (saves a round trip); read here when absent. */
+  quote?: Promise<QuoteRecord | undefined>,
 ): Promise<Payout> {
   const scope = idempotencyScope(viewer.sub, input.idempotencyKey);
   const fingerprint = inputFingerprint(input);
   const flightKey = `${deps.instanceId}\0${scope}\0${fingerprint}`;
   const existing = inFlight.get(flightKey);
   if (existing) return existing;
-  const run = runExecute(deps, viewer, input, scope, fingerprint, translate).finally(() => inFlight.delete(flightKey));
+  const run = runExecute(deps, viewer, input, scope, fingerprint, translate, quote).finally(() => inFlight.delete(flightKey));
   inFlight.set(flightKey, run);
   return run;
 }
@@ -82,6 +84,7 @@ async function runExecute(
   scope: string,
   fingerprint: string,
   translate: (err: unknown) => Error,
+  quote: Promise<QuoteRecord | undefined> | undefined,
 ): Promise<Payout> {
   const { stores, settings, clock } = deps;
   const waitUntil = clock.now() + settings.duplicateWaitMs;
@@ -94,8 +97,12 @@ async function runExecute(
         throw translate(err);
       });
     switch (begun.kind) {
-      case 'completed':
-        return replay(begun.result);
+      case 'completed': {
+        const payout = replay(begun.result);
+        // First writer wins, so this is a no-op unless the original owner write was lost.
+        await stores.owners.setOwner(payout.id, viewer.sub).catch(() => undefined);
+        return payout;
+      }
       case 'mismatch':
         throw new IdempotencyKeyReusedError();
       case 'in_progress': {
@@ -105,7 +112,7 @@ async function runExecute(
         continue;
       }
       case 'acquired':
-        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate);
+        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate, quote);
     }
   }
 }
@@ -118,6 +125,7 @@ async function acquiredExecute(
   lockOwner: string,
   resumed: boolean,
   translate: (err: unknown) => Error,
+  prefetched: Promise<QuoteRecord | undefined> | undefined,
 ): Promise<Payout> {
   const { stores, settings, clock, log } = deps;
   const complete = async (outcome: StoredOutcome) => {
@@ -129,7 +137,7 @@ async function acquiredExecute(
   // replay of the same key answers), and a quote that expired since must not hide a payout that exists.
   const quote = resumed
     ? undefined
-    : await stores.quotes.get(input.quoteId).catch(async (err: unknown) => {
+    : await (prefetched ?? stores.quotes.get(input.quoteId)).catch(async (err: unknown) => {
         await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
         throw translate(err);
       });
@@ -167,8 +175,10 @@ async function acquiredExecute(
 
   // ZoPay accepted the payout. Record ownership before answering so the client can read and subscribe.
   try {
-    await Promise.all([stores.owners.setOwner(payout.id, viewer.sub), stores.status.apply(payout)]);
-    await complete({ v: 1, kind: 'payout', payout });
+    // One round trip: sent together on one connection, Redis runs them in the order sent. Should the
+    // owner write fail while the outcome lands (a script reloaded after a Redis restart can reorder
+    // them), the client's retry replays the outcome and writes the owner again (see runExecute).
+    await Promise.all([stores.owners.setOwner(payout.id, viewer.sub), stores.status.apply(payout), complete({ v: 1, kind: 'payout', payout })]);
     log.info({ payoutId: payout.id, status: payout.status, correlationId: payout.correlationId }, 'payout accepted by ZoPay');
   } catch (err) {
     // The payout exists at ZoPay. A retry with the same key resumes and ZoPay replays the same payout.

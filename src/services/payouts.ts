@@ -8,6 +8,7 @@ import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js
 import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { executeDisbursement, type ExecuteInput } from './execute.js';
 import type { PayoutServiceDeps } from './ports.js';
+import type { Logger } from '../lib/logger.js';
 import { PayoutHub } from '../realtime/hub.js';
 import { payoutStatusStream, type PayoutStatusStream } from '../realtime/status-stream.js';
 
@@ -71,6 +72,16 @@ export class PayoutService {
 
   close(): Promise<void> {
     return this.hub.close();
+  }
+
+  /**
+   * This service for one request: the same state (hub, subscription counts), logging through `log`
+   * (a child carrying the request id).
+   */
+  forRequest(log: Logger): PayoutService {
+    const scoped = Object.create(this) as PayoutService;
+    Object.defineProperty(scoped, 'deps', { value: { ...this.deps, log } });
+    return scoped;
   }
 
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
@@ -146,8 +157,12 @@ export class PayoutService {
   }
 
   async executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
+    // The caller's rate limit and the quote read share one Redis round trip (the read writes nothing,
+    // so a refused call still changes nothing); the quote is only used once the key is acquired.
+    const quote = this.deps.stores.quotes.get(input.quoteId);
+    quote.catch(() => undefined);
     await this.limitCaller(viewer);
-    return executeDisbursement(this.deps, viewer, input, (err) => this.translate(err, 'execute'));
+    return executeDisbursement(this.deps, viewer, input, (err) => this.translate(err, 'execute'), quote);
   }
 
   /** The payout if it exists and the viewer may see it; null otherwise (indistinguishable on purpose). */

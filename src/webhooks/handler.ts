@@ -33,7 +33,7 @@ export type WebhookOutcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected' |
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
   const outcome = (o: WebhookOutcome) => deps.onOutcome?.(o);
 
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  return async (req: IncomingMessage, res: ServerResponse, log: Logger = deps.log): Promise<void> => {
     if (declaredTooLarge(req, deps.maxBodyBytes)) {
       outcome('too_large');
       res.setHeader('connection', 'close');
@@ -60,7 +60,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     });
     if (!verified.ok) {
       outcome('rejected');
-      deps.log.warn({ reason: verified.reason }, 'webhook rejected');
+      log.warn({ reason: verified.reason }, 'webhook rejected');
       // The reason is logged, not returned: an attacker learns nothing about which check failed.
       return sendJson(res, 401, { error: 'invalid signature' });
     }
@@ -71,7 +71,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
     } catch (err) {
       if (!(err instanceof WebhookPayloadError)) throw err;
       outcome('malformed');
-      deps.log.error({ reason: err.reason }, 'signed webhook with an unreadable body');
+      log.error({ reason: err.reason }, 'signed webhook with an unreadable body');
       return sendJson(res, 400, { error: 'malformed payload' });
     }
 
@@ -96,35 +96,35 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
         return sendJson(res, 200, { status: 'duplicate' });
       }
       const { outcome: applied, current } = recorded.result;
-      deps.log.info({ payoutId: event.payout.id, event: event.event, applied, replay: header(req, 'x-zo-replay') === 'true' }, 'webhook recorded');
+      log.info({ payoutId: event.payout.id, event: event.event, applied, replay: header(req, 'x-zo-replay') === 'true' }, 'webhook recorded');
       if (applied === 'conflict') {
-        deps.log.error(
+        log.error(
           { payoutId: event.payout.id, stored: current.status, received: event.payout.status },
           'CONFLICTING FINAL STATUS from ZoPay webhook; keeping the stored final and asking ZoPay',
         );
         void deps.reconcile(event.payout.id).catch(() => undefined);
       }
       // 'created' means the gateway never saw this payout (not executed here): recorded, not published (T28).
-      if (applied === 'advanced') await publishWithin(deps, current);
+      if (applied === 'advanced') await publishWithin(deps, current, log);
       outcome('accepted');
       return sendJson(res, 200, { status: 'accepted' });
     } catch (err) {
       outcome('unavailable');
-      deps.log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'webhook could not be recorded; answering 503 so ZoPay retries');
+      log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'webhook could not be recorded; answering 503 so ZoPay retries');
       return sendJson(res, 503, { error: 'temporarily unavailable' });
     }
   };
 }
 
 /** The event is recorded: a slow or failed publish must not make ZoPay retry (subscribers reconcile). */
-async function publishWithin(deps: WebhookHandlerDeps, payout: Payout): Promise<void> {
+async function publishWithin(deps: WebhookHandlerDeps, payout: Payout, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), deps.publishTimeoutMs ?? 250)));
   try {
     const result = await Promise.race([deps.bus.publish(payout).then(() => 'ok' as const), timeout]);
-    if (result === 'timeout') deps.log.warn({ payoutId: payout.id }, 'publish slow; answered anyway');
+    if (result === 'timeout') log.warn({ payoutId: payout.id }, 'publish slow; answered anyway');
   } catch (err) {
-    deps.log.warn({ err: err instanceof Error ? err.name : 'unknown', payoutId: payout.id }, 'publish failed; subscribers will reconcile');
+    log.warn({ err: err instanceof Error ? err.name : 'unknown', payoutId: payout.id }, 'publish failed; subscribers will reconcile');
   } finally {
     clearTimeout(timer);
   }

@@ -215,6 +215,10 @@ describe('log audit after the whole flow', () => {
     const recs = stack.logs.records();
     expect(recs.some((r) => r['requestId'] === 'audit-quote-1')).toBe(true);
     expect(recs.some((r) => r['requestId'] === executeRequestId)).toBe(true);
+    // Webhook deliveries get an id of their own on every line.
+    const webhookLines = recs.filter((r) => r['msg'] === 'webhook recorded');
+    expect(webhookLines.length).toBeGreaterThan(0);
+    for (const r of webhookLines) expect(r['requestId']).toEqual(expect.any(String));
   });
 
   it("ZoPay's correlation id of the execute is logged on a line that also carries the request id", () => {
