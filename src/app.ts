@@ -31,6 +31,8 @@ export interface AppDeps {
   /** Readiness checks; each rejects or returns false when not ready. */
   readiness?: Record<string, () => Promise<boolean>>;
   yogaPlugins?: Plugin[];
+  /** Per subscriber per event: whether its result was shared (one execution per selection and event). */
+  onSubscriptionEvent?: (shared: boolean) => void;
   clock?: { now(): number };
   /** How long shutdown waits for in-flight requests. */
   shutdownGraceMs?: number;
@@ -64,6 +66,7 @@ export function buildApp(deps: AppDeps): App {
     corsOrigins: config.http.corsOrigins,
     ...(deps.devToken ? { devToken: deps.devToken } : {}),
     plugins: deps.yogaPlugins ?? [],
+    ...(deps.onSubscriptionEvent ? { onSubscriptionEvent: deps.onSubscriptionEvent } : {}),
     context: async ({ request, req, wsViewer }) => {
       let viewer = wsViewer ?? null;
       if (wsViewer === undefined) {
@@ -73,7 +76,7 @@ export function buildApp(deps: AppDeps): App {
       }
       const requestId = (req && requestIds.get(req)) ?? safeRequestId(request.headers.get('x-request-id')) ?? randomUUID();
       // Every line the operation logs carries its request id (ties ZoPay's correlation id to it).
-      return createContext({ viewer, payouts: deps.payouts.forRequest(log.child({ requestId })), requestId });
+      return createContext({ viewer, payouts: deps.payouts.forRequest(requestId), requestId });
     },
   });
 

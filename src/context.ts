@@ -25,14 +25,17 @@ export function createLoaders(payouts: PayoutService): Loaders {
 }
 
 export function createContext(opts: { viewer: Viewer | null; payouts: PayoutService; requestId: string }): GraphQLContext {
-  const ctx: GraphQLContext = {
+  // Loaders are built on first use: an idle subscription holds none.
+  let loaders: Loaders | undefined;
+  return {
     viewer: opts.viewer,
     payouts: opts.payouts,
     requestId: opts.requestId,
-    loaders: createLoaders(opts.payouts),
+    get loaders(): Loaders {
+      return (loaders ??= createLoaders(opts.payouts));
+    },
     renewLoaders() {
-      ctx.loaders = createLoaders(opts.payouts);
+      loaders = undefined;
     },
   };
-  return ctx;
 }

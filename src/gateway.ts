@@ -123,6 +123,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ...(devToken ? { devToken } : {}),
     clock,
     yogaPlugins: [metrics.yogaPlugin()],
+    onSubscriptionEvent: metrics.subscriptionEvent,
     shutdownGraceMs: config.shutdownGraceMs,
     shutdownDrainMs: config.shutdownDrainMs,
     endStreams: () => payouts.endStreams(),

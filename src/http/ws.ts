@@ -35,6 +35,9 @@ interface Extra {
 export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clients: () => number } {
   const wss = new WebSocketServer({ server: opts.server, path: opts.yoga.graphqlEndpoint, maxPayload: opts.maxPayloadBytes });
   const extras = new WeakMap<object, Extra>();
+  // Yoga's context wants a Request; over a WebSocket the caller comes from connectionParams instead
+  // (wsViewer), so one shared, bodiless Request serves every operation (not one per subscription).
+  const wsRequest = new Request(`http://ws.local${opts.yoga.graphqlEndpoint}`, { method: 'POST' });
   const extraOf = (ctx: { extra: object }): Extra => {
     let e = extras.get(ctx.extra);
     if (!e) {
@@ -69,8 +72,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
         if (extra.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
         }
-        const request = new Request('http://ws.local/graphql', { method: 'POST' });
-        const enveloped = opts.yoga.getEnveloped({ request, wsViewer: extra.viewer ?? null, params: payload });
+        const enveloped = opts.yoga.getEnveloped({ request: wsRequest, wsViewer: extra.viewer ?? null, params: payload });
         const mask = (errors: readonly unknown[]) =>
           errors.map((e) => opts.maskError(e, 'Unexpected error.')).filter((e): e is GraphQLError => e instanceof GraphQLError);
         let document;

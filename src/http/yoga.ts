@@ -7,6 +7,7 @@ import { OneMoneyMutationRule } from './money-rule.js';
 import { renderLocalGraphiQL } from './graphiql-assets.js';
 import type { Logger } from '../lib/logger.js';
 import type { GraphQLContext } from '../context.js';
+import { createSharedSubscribe, type SubscriptionEventHook } from '../realtime/shared-execution.js';
 import { createMaskError } from './mask-error.js';
 import { EXAMPLE_DOCUMENT } from './graphiql.js';
 
@@ -25,6 +26,8 @@ export interface YogaOptions {
   /** Builds the per-operation context from the server context (HTTP request or WebSocket). */
   context: (server: ServerContext) => Promise<GraphQLContext>;
   plugins?: Plugin[];
+  /** Per subscriber per event: whether its result was shared with an earlier subscriber (metrics). */
+  onSubscriptionEvent?: SubscriptionEventHook;
 }
 
 /** What reaches the context factory: an HTTP request, or a WebSocket operation's caller. */
@@ -42,6 +45,7 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
   const exposeLimits = !opts.production;
   const mask = createMaskError(opts.production);
   const allowedOrigins = new Set(opts.corsOrigins);
+  const sharedSubscribe = createSharedSubscribe(opts.onSubscriptionEvent);
   const plugins: Plugin[] = [
     // Request limits run at parse/validation time, before any resolver (and so before any upstream call).
     EnvelopArmorPlugin({
@@ -54,6 +58,13 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       blockFieldSuggestion: { enabled: opts.production },
     }),
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
+    {
+      // Each distinct subscription selection runs once per event, whatever the number of subscribers
+      // (graphql-ws and SSE alike).
+      onSubscribe({ setSubscribeFn }) {
+        setSubscribeFn(sharedSubscribe);
+      },
+    },
     {
       onValidate({ addValidationRule }) {
         addValidationRule(OneMoneyMutationRule);

@@ -50,6 +50,15 @@ export class GatewayMetrics {
     registers: [this.registry],
     collect: (): void => this.subscriptions.set(this.sources.subscriptions()),
   });
+  readonly subscriptionEvents = new Counter({
+    name: 'graphql_subscription_events_total',
+    help: 'Subscription events per subscriber: "executed" ran the selection, "shared" reused the result of an identical selection for the same event',
+    labelNames: ['execution'],
+    registers: [this.registry],
+  });
+  private readonly executedEvents = this.subscriptionEvents.labels('executed');
+  private readonly sharedEvents = this.subscriptionEvents.labels('shared');
+  readonly subscriptionEvent = (shared: boolean): void => (shared ? this.sharedEvents : this.executedEvents).inc();
   readonly redisErrors = new Counter({ name: 'redis_errors_total', help: 'Redis connection errors by role', labelNames: ['role'], registers: [this.registry] });
 
   constructor() {

@@ -75,13 +75,15 @@ export class PayoutService {
   }
 
   /**
-   * This service for one request: the same state (hub, subscription counts), logging through `log`
-   * (a child carrying the request id).
+   * This service for one request: the same state (hub, subscription counts); every line it logs
+   * carries the request id.
    */
-  forRequest(log: Logger): PayoutService {
-    const scoped = Object.create(this) as PayoutService;
-    Object.defineProperty(scoped, 'deps', { value: { ...this.deps, log } });
-    return scoped;
+  forRequest(requestId: string): PayoutService {
+    const base = this.deps;
+    let log: Logger | undefined;
+    // Both objects only shadow what differs; the child logger is built on the first line logged.
+    const deps = Object.create(base, { log: { get: () => (log ??= base.log.child({ requestId })) } }) as PayoutServiceDeps;
+    return Object.create(this, { deps: { value: deps } }) as PayoutService;
   }
 
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */

@@ -72,6 +72,39 @@ describe('a webhook received by instance A reaches subscribers on instance B', (
   });
 });
 
+describe('shared execution per event', () => {
+  async function eventCounts(i: number): Promise<{ executed: number; shared: number }> {
+    const text = await (await fetch(`${url(i)}/metrics`)).text();
+    const value = (kind: string) => Number(new RegExp(`^graphql_subscription_events_total\\{execution="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { executed: value('executed'), shared: value('shared') };
+  }
+
+  it('runs each distinct selection once per event, whatever the number of subscribers (graphql-ws and SSE alike)', async () => {
+    const id = await pay(url(A), token, 'shared-exec-1', '+237670000005');
+    const query = `subscription S($id: ID!) { payoutStatus(payoutId: $id) { id status isFinal amount } }`;
+    const other = `subscription S($id: ID!) { payoutStatus(payoutId: $id) { id status } }`;
+    const clients = [wsClient(url(A), token), wsClient(url(A), token)];
+    const subs = Array.from({ length: 30 }, (_, i) =>
+      i % 3 === 2 ? sseSubscribe(url(A), token, id, query) : wsSubscribe(clients[i % 3] as ReturnType<typeof wsClient>, id, query),
+    );
+    const others = [wsSubscribe(clients[0] as ReturnType<typeof wsClient>, id, other), sseSubscribe(url(A), token, id, other)];
+    await until(() => [...subs, ...others].every((s) => s.events.length === 1), 10_000, 'snapshots');
+    const before = await eventCounts(A);
+
+    stack.sandbox.settle(id, 'SUCCESS');
+    for (const s of [...subs, ...others]) expect(await s.done).toBe('complete');
+    const finals = subs.map((s) => JSON.stringify(s.events[1]));
+    expect(new Set(finals).size).toBe(1);
+    expect(subs[0]?.events[1]).toMatchObject({ id, status: 'SUCCESS', isFinal: true, amount: expect.any(String) });
+    expect(others.map((s) => s.events[1])).toEqual([{ id, status: 'SUCCESS' }, { id, status: 'SUCCESS' }]);
+    // Two distinct selections: two executions for the event; the other 30 subscribers reused a result.
+    const after = await eventCounts(A);
+    expect(after.executed - before.executed).toBe(2);
+    expect(after.shared - before.shared).toBe(30);
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
+});
+
 describe('authorization before subscription', () => {
   let probe: Redis;
   beforeAll(() => {
