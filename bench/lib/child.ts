@@ -3,6 +3,7 @@
  * it listens, and stops itself when the runner goes away (IPC disconnect) or signals it. The parent side
  * is processes.ts.
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 export interface ReadyMessage {
   type: 'ready';
@@ -45,4 +46,118 @@ export function requiredEnv(name: string): string {
   const v = process.env[name];
   if (v === undefined || v === '') throw new Error(`${name} is required`);
   return v;
+}
+
+/** A question from the runner over IPC; the answer carries the same `seq` and `reply: true`. */
+export interface AskMessage {
+  type: string;
+  seq: number;
+  args?: Record<string, unknown>;
+}
+
+export interface AnswerMessage {
+  type: string;
+  seq: number;
+  reply: true;
+  result?: unknown;
+  error?: string;
+}
+
+export function isAnswerMessage(m: unknown): m is AnswerMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  return r['reply'] === true && typeof r['type'] === 'string' && typeof r['seq'] === 'number';
+}
+
+export type AskHandler = (args: Record<string, unknown>) => unknown;
+
+/** Answers the runner's IPC questions (`ChildHandle.ask`) with the named handlers. */
+export function answerQuestions(handlers: Record<string, AskHandler>): void {
+  process.on('message', (m: unknown) => {
+    if (typeof m !== 'object' || m === null) return;
+    const { type, seq, args } = m as Partial<AskMessage>;
+    if (typeof type !== 'string' || typeof seq !== 'number') return;
+    const handler = handlers[type];
+    const reply = (body: { result?: unknown; error?: string }) => {
+      const answer: AnswerMessage = { type, seq, reply: true, ...body };
+      process.send?.(answer);
+    };
+    if (!handler) return reply({ error: `no handler for ${type}` });
+    Promise.resolve()
+      .then(() => handler(args ?? {}))
+      .then(
+        (result) => reply({ result }),
+        (err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }),
+      );
+  });
+}
+
+export interface HeapReport {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+}
+
+/**
+ * `process.memoryUsage()` after full garbage collections. Needs `node --expose-gc` (the runner starts
+ * the gateway and the bare graphql-ws server with it); the heap scenario fails without it.
+ */
+export async function heapAfterGc(): Promise<HeapReport> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('global.gc is not exposed: start the process with --expose-gc');
+  // Weak callbacks and finalizers run between collections: a few rounds until the heap stops shrinking.
+  let last = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 6; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    const used = process.memoryUsage().heapUsed;
+    if (i >= 2 && last - used < 64 * 1024) break;
+    last = used;
+  }
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss };
+}
+
+export interface GcKindStats {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+/** GC pauses of this process by kind (minor, major, incremental, weakcb) since the last reset. */
+export type GcStats = Record<string, GcKindStats>;
+
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/**
+ * `gc-stats` over IPC: the main-thread GC pauses observed (perf_hooks 'gc' entries, one callback per
+ * collection) since the previous `gc-stats` with `reset`. The observer runs from the child's start.
+ */
+export function gcStatsHandlers(): Record<string, AskHandler> {
+  let stats: GcStats = {};
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const detail = (e as { detail?: { kind?: number } }).detail;
+      const kind = GC_KINDS[detail?.kind ?? 0] ?? `kind${detail?.kind ?? '?'}`;
+      const s = (stats[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+      s.count++;
+      s.totalMs += e.duration;
+      if (e.duration > s.maxMs) s.maxMs = e.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    'gc-stats': (args) => {
+      const out = stats;
+      if (args['reset'] !== false) stats = {};
+      return out;
+    },
+  };
 }

@@ -36,6 +36,12 @@ export interface BenchContext {
   stub: ChildHandle;
   baseline: ChildHandle;
   gateway: ChildHandle;
+  /** Started only when a subscription scenario runs: the raw `ws` broadcast baseline (ws-baseline.ts). */
+  wsBaseline?: ChildHandle;
+  /** The subscriber fleet: every WebSocket client and the webhook sender (subscribers.ts). */
+  subscribers?: ChildHandle;
+  /** The bare graphql-ws server of the heap scenario (graphql-ws-bare.ts). */
+  bareGraphqlWs?: ChildHandle;
   redis: RedisHandle;
   /** The runner's own connection: seeding and INFO commandstats (never the gateway's). */
   redisClient: Redis;

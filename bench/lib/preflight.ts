@@ -1,13 +1,16 @@
 /**
  * Checks of the bench's own pieces before anything is measured (they run in every mode, so CI keeps the
  * harness honest): the stub refuses a bad signature and accepts a correct one, the baseline pays a quote
- * through the stub and verifies webhooks, and the gateway answers. A failed check is a setup Problem.
+ * through the stub and verifies webhooks, the gateway answers, and, when a subscription scenario runs, the
+ * raw ws baseline verifies webhooks and the subscriber fleet answers. A failed check is a setup Problem.
  */
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import { signRequest } from '../../src/zopay/sign.js';
 import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
 import { BASELINE_PATHS } from '../baseline.js';
+import { WS_BASELINE_PATHS } from '../ws-baseline.js';
+import { FLEET_PATHS } from './fleet-protocol.js';
 import { BENCH_MSISDN, type BenchContext } from './context.js';
 import { checkExecuteAnswer, stubCounts } from './gateway-api.js';
 
@@ -70,11 +73,26 @@ export async function preflight(ctx: BenchContext): Promise<void> {
   const bad = await post(`${ctx.baseline.url}${BASELINE_PATHS.webhook}`, rawBody, hook('whsec_wrong'));
   expect(bad.status === 401, 'baseline: a wrongly signed webhook is refused', bad);
 
+  if (ctx.wsBaseline) {
+    // The raw ws baseline verifies like the gateway: a forged delivery is refused, a signed one accepted.
+    const wsHook = (secret: string) =>
+      signedWebhookHeaders({ secret, rawBody, event: 'payout.completed', deliveryId: `${ctx.runTag}-preflight-ws`, timestampMs: Date.now() });
+    const wsGood = await post(`${ctx.wsBaseline.url}${WS_BASELINE_PATHS.webhook}`, rawBody, wsHook(ctx.secrets.webhookSecret));
+    expect(wsGood.status === 200, 'ws baseline: a signed webhook is accepted', wsGood);
+    const wsBad = await post(`${ctx.wsBaseline.url}${WS_BASELINE_PATHS.webhook}`, rawBody, wsHook('whsec_wrong'));
+    expect(wsBad.status === 401, 'ws baseline: a wrongly signed webhook is refused', wsBad);
+  }
+  if (ctx.subscribers) {
+    const fleet = await request(`${ctx.subscribers.url}${FLEET_PATHS.status}`);
+    const fleetText = await fleet.body.text();
+    expect(fleet.statusCode === 200 && (JSON.parse(fleetText) as { clients?: number }).clients === 0, 'subscriber fleet: answers, no clients', { status: fleet.statusCode, text: fleetText });
+  }
+
   const health = await request(`${ctx.gateway.url}/healthz`);
   const healthText = await health.body.text();
   expect(health.statusCode === 200, 'gateway: /healthz answers 200', { status: health.statusCode, text: healthText });
 
   for (const f of failures) ctx.problems.push({ scenario: 'preflight', side: 'setup', message: f });
   if (failures.length > 0) throw new Error(`preflight failed:\n  ${failures.join('\n  ')}`);
-  ctx.log('preflight: stub, baseline and gateway answer as expected');
+  ctx.log(`preflight: stub, baseline${ctx.wsBaseline ? ', ws baseline, subscriber fleet' : ''} and gateway answer as expected`);
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { isReadyMessage } from './child.js';
+import { isAnswerMessage, isReadyMessage, type AskMessage } from './child.js';
 
 export interface ChildHandle {
   name: string;
@@ -16,6 +16,8 @@ export interface ChildHandle {
   url: string;
   /** User + system CPU seconds the process has used so far (all threads); undefined without /proc. */
   cpuSeconds(): number | undefined;
+  /** A question over IPC, answered by the child's `answerQuestions` handler of that type. */
+  ask<T>(type: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,38 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
+let askSeq = 0;
+
+function ask<T>(name: string, child: ChildProcess, type: string, args: Record<string, unknown> | undefined, timeoutMs: number): Promise<T> {
+  if (!child.send || !child.connected) return Promise.reject(new Error(`${name} has no IPC channel`));
+  const seq = ++askSeq;
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${name} did not answer ${type} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onExit = () => {
+      done();
+      reject(new Error(`${name} exited before answering ${type}`));
+    };
+    const onMessage = (m: unknown) => {
+      if (!isAnswerMessage(m) || m.seq !== seq) return;
+      done();
+      if (m.error !== undefined) reject(new Error(`${name} ${type}: ${m.error}`));
+      else resolve(m.result as T);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    const message: AskMessage = { type, seq, ...(args ? { args } : {}) };
+    child.send(message);
+  });
+}
+
 function register(name: string, child: ChildProcess, url: string): ChildHandle {
   const pid = child.pid as number;
   const handle: ChildHandle = {
@@ -73,6 +107,7 @@ function register(name: string, child: ChildProcess, url: string): ChildHandle {
     pid,
     url,
     cpuSeconds: () => cpuSecondsOf(pid),
+    ask: <T>(type: string, args?: Record<string, unknown>, timeoutMs = 60_000) => ask<T>(name, child, type, args, timeoutMs),
     stop: async () => {
       running.delete(handle);
       await stopProcess(child);
@@ -156,4 +191,27 @@ export async function startRedis(): Promise<RedisHandle> {
 export async function stopAll(): Promise<void> {
   const all = [...running].reverse();
   await Promise.all(all.map((h) => h.stop()));
+}
+
+/**
+ * Busy CPU seconds of the whole machine so far (all cores: user, nice, system, irq, softirq; softirq
+ * time may be charged to the process it interrupted, so it is counted on both sides); undefined without
+ * /proc.
+ */
+export function machineCpuSeconds(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+    // cpu user nice system idle iowait irq softirq steal …
+    return (Number(f[1]) + Number(f[2]) + Number(f[3]) + Number(f[6]) + Number(f[7])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of this process and every child still registered. */
+export function benchCpuSeconds(): number {
+  const self = process.cpuUsage();
+  let s = (self.user + self.system) / 1e6;
+  for (const h of running) s += h.cpuSeconds() ?? 0;
+  return s;
 }

@@ -22,7 +22,8 @@ export interface ScenarioRow {
 }
 
 export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
-export const fmtMs = (n: number): string => `${n.toFixed(2)}`;
+export const fmtRatio = (r: number): string => (r === Number.POSITIVE_INFINITY ? '∞' : Number.isNaN(r) ? '—' : `${r.toFixed(2)}×`);
+export const fmtMs = (n: number): string => (n === Number.POSITIVE_INFINITY ? '∞' : Number.isNaN(n) ? '—' : `${n.toFixed(2)}`);
 
 export function renderTable(rows: readonly ScenarioRow[]): string {
   const header = ['Scenario', 'Baseline', 'Candidate', 'Ratio', 'p50 / p99 ms (baseline → candidate)', 'Target', 'Result'];

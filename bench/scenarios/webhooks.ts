@@ -8,15 +8,14 @@
  * few cores shared with the load generator still gives a per-core figure. Baseline: a bare node:http
  * server that only verifies the HMAC (baseline.ts), per CPU-second of its process.
  */
-import { createRedisStores } from '../../src/stores/redis/index.js';
-import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
-import type { Payout } from '../../src/zopay/types.js';
 import { abab, results, sideMean, sideSpread, type Phase } from '../lib/abab.js';
 import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
-import { BENCH_MSISDN, type BenchContext, type Side } from '../lib/context.js';
+import type { BenchContext, Side } from '../lib/context.js';
 import { closedLoop, type LoadSpec } from '../lib/load.js';
 import { fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
 import type { ChildHandle } from '../lib/processes.js';
+import { seedProcessing } from '../lib/seed.js';
+import { completedDelivery } from '../lib/webhook.js';
 import { BASELINE_PATHS } from '../baseline.js';
 
 export const WEBHOOKS_PER_CORE_TARGET = 10_000;
@@ -35,32 +34,13 @@ async function publishCalls(ctx: BenchContext): Promise<number> {
 
 export async function webhooks(ctx: BenchContext): Promise<ScenarioRow> {
   const { connections, warmupS, durationS, quick } = ctx.options;
-  const stores = createRedisStores({ redis: ctx.redisClient, prefix: ctx.redisPrefix, clock: Date });
   let payoutSeq = 0;
   let deliverySeq = 0;
   let rateGuess = quick ? 3_000 : 6_000;
 
   async function seed(count: number): Promise<string[]> {
     const ids = Array.from({ length: count }, () => `${ctx.runTag}-po-${payoutSeq++}`);
-    const createdAt = new Date().toISOString();
-    for (let i = 0; i < ids.length; i += 2_000) {
-      await Promise.all(
-        ids.slice(i, i + 2_000).map((id) => {
-          const p: Payout = {
-            id,
-            status: 'PROCESSING',
-            rawStatus: 'PROCESSING',
-            source: 'execute',
-            gateway: 'MTN_MOMO',
-            amount: '5000',
-            currency: 'XAF',
-            recipientMsisdn: BENCH_MSISDN,
-            createdAt,
-          };
-          return stores.payouts.apply(p);
-        }),
-      );
-    }
+    await seedProcessing(ctx, ids);
     return ids;
   }
 
@@ -73,25 +53,8 @@ export async function webhooks(ctx: BenchContext): Promise<ScenarioRow> {
       used: () => i,
       build: () => {
         const payoutId = pool[i++ % pool.length] as string;
-        const now = new Date().toISOString();
-        // The §5.4 payload as the sandbox sends it: MSISDN without "+", amounts without decimals.
-        const data = {
-          payout_id: payoutId,
-          merchant_id: 'merchant-bench',
-          amount: '5000',
-          currency: 'XAF',
-          gateway: 'MTN_MOMO',
-          recipient_msisdn: BENCH_MSISDN.slice(1),
-          status: 'SUCCESS',
-          fees: '75',
-          total_deducted: '5075',
-          created_at: now,
-          completed_at: now,
-        };
-        const rawBody = JSON.stringify({ event: 'payout.completed', data, timestamp: now });
-        const deliveryId = `${ctx.runTag}-dlv-${deliverySeq++}`;
-        const headers = signedWebhookHeaders({ secret: ctx.secrets.webhookSecret, rawBody, event: 'payout.completed', deliveryId, timestampMs: Date.now() });
-        return { body: rawBody, headers };
+        const { body, headers } = completedDelivery(ctx.secrets.webhookSecret, payoutId, `${ctx.runTag}-dlv-${deliverySeq++}`);
+        return { body, headers };
       },
       check: (body) => (body.includes('"accepted"') ? undefined : `expected {"status":"accepted"}, got ${body.slice(0, 200)}`),
     };
