@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../auth/viewer.js';
 import type { TokenVerifier } from '../auth/tokens.js';
@@ -25,7 +25,9 @@ export interface WsOptions {
   maskError: (error: unknown, message: string) => Error;
 }
 
-interface Extra {
+/** Per connection: the socket, the caller (from connection_init) and its live subscription ids. */
+interface ConnectionExtra {
+  socket: WebSocket;
   viewer?: Viewer;
   subscriptions: Set<string>;
   expiryTimer?: NodeJS.Timeout;
@@ -33,85 +35,122 @@ interface Extra {
 
 /** graphql-ws on the GraphQL path of the same HTTP server, with the same schema, auth and masking. */
 export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clients: () => number } {
-  const wss = new WebSocketServer({ server: opts.server, path: opts.yoga.graphqlEndpoint, maxPayload: opts.maxPayloadBytes });
-  const extras = new WeakMap<object, Extra>();
   // Yoga's context wants a Request; over a WebSocket the caller comes from connectionParams instead
   // (wsViewer), so one shared, bodiless Request serves every operation (not one per subscription).
   const wsRequest = new Request(`http://ws.local${opts.yoga.graphqlEndpoint}`, { method: 'POST' });
-  const extraOf = (ctx: { extra: object }): Extra => {
-    let e = extras.get(ctx.extra);
-    if (!e) {
-      e = { subscriptions: new Set() };
-      extras.set(ctx.extra, e);
-    }
-    return e;
+  const extraOf = (ctx: { extra: ConnectionExtra }): ConnectionExtra => ctx.extra;
+
+  const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({
+    connectionInitWaitTimeout: opts.connectionInitWaitMs,
+    execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
+    subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+    onConnect: async (ctx) => {
+      const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
+      const token = typeof raw === 'string' ? bearerToken(raw) : undefined;
+      const viewer = token ? await opts.verifyToken(token) : null;
+      if (!viewer) return false; // → 4403 Forbidden
+      const extra = extraOf(ctx);
+      extra.viewer = viewer;
+      if (viewer.expiresAt !== undefined) {
+        // The socket must not outlive the token that opened it.
+        const socket = ctx.extra.socket;
+        extra.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, viewer.expiresAt - opts.now()));
+        extra.expiryTimer.unref();
+      }
+      return true;
+    },
+    onSubscribe: async (ctx, id, payload) => {
+      const extra = extraOf(ctx);
+      if (extra.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
+        return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
+      }
+      const enveloped = opts.yoga.getEnveloped({ request: wsRequest, wsViewer: extra.viewer ?? null, params: payload });
+      const mask = (errors: readonly unknown[]) =>
+        errors.map((e) => opts.maskError(e, 'Unexpected error.')).filter((e): e is GraphQLError => e instanceof GraphQLError);
+      let document;
+      try {
+        document = enveloped.parse(payload.query);
+        // Request limits may throw instead of returning errors; either way the client gets an error
+        // frame (never a 4500 close whose reason would carry the message).
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return mask(errors);
+      } catch (err) {
+        return mask([err instanceof GraphQLError ? err : new GraphQLError('Invalid request', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+      }
+      extra.subscriptions.add(id);
+      const args: ExecutionArgs = {
+        schema: enveloped.schema,
+        document,
+        operationName: payload.operationName ?? null,
+        variableValues: payload.variables ?? null,
+        contextValue: await enveloped.contextFactory(),
+        rootValue: { execute: enveloped.execute as Enveloped['execute'], subscribe: enveloped.subscribe as Enveloped['subscribe'] },
+      };
+      return args;
+    },
+    onComplete: (ctx, id) => {
+      extraOf(ctx).subscriptions.delete(id);
+    },
+    onClose: (ctx) => {
+      const e = extraOf(ctx);
+      if (e.expiryTimer) clearTimeout(e.expiryTimer);
+    },
+  });
+
+  const wss = new WebSocketServer({ server: opts.server, path: opts.yoga.graphqlEndpoint, maxPayload: opts.maxPayloadBytes, handleProtocols });
+  wss.on('error', (err) => opts.log.error({ err: err.name }, 'WebSocket server error'));
+
+  // Frames written in one turn of the event loop leave in one write per socket: a final status and its
+  // `complete` share a system call, and 5,000 subscribers cost 5,000 writes, not 10,000.
+  const corked = new Set<Socket>();
+  const uncorkAll = () => {
+    for (const tcp of corked) tcp.uncork();
+    corked.clear();
+  };
+  const cork = (tcp: Socket) => {
+    if (corked.has(tcp)) return;
+    if (corked.size === 0) setImmediate(uncorkAll);
+    tcp.cork();
+    corked.add(tcp);
   };
 
-  const disposable = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
-    {
-      connectionInitWaitTimeout: opts.connectionInitWaitMs,
-      execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
-      onConnect: async (ctx) => {
-        const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
-        const token = typeof raw === 'string' ? bearerToken(raw) : undefined;
-        const viewer = token ? await opts.verifyToken(token) : null;
-        if (!viewer) return false; // → 4403 Forbidden
-        const extra = extraOf(ctx);
-        extra.viewer = viewer;
-        if (viewer.expiresAt !== undefined) {
-          // The socket must not outlive the token that opened it.
-          const socket = ctx.extra.socket;
-          extra.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, viewer.expiresAt - opts.now()));
-          extra.expiryTimer.unref();
-        }
-        return true;
-      },
-      onSubscribe: async (ctx, id, payload) => {
-        const extra = extraOf(ctx);
-        if (extra.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
-          return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
-        }
-        const enveloped = opts.yoga.getEnveloped({ request: wsRequest, wsViewer: extra.viewer ?? null, params: payload });
-        const mask = (errors: readonly unknown[]) =>
-          errors.map((e) => opts.maskError(e, 'Unexpected error.')).filter((e): e is GraphQLError => e instanceof GraphQLError);
-        let document;
-        try {
-          document = enveloped.parse(payload.query);
-          // Request limits may throw instead of returning errors; either way the client gets an error
-          // frame (never a 4500 close whose reason would carry the message).
-          const errors = enveloped.validate(enveloped.schema, document);
-          if (errors.length > 0) return mask(errors);
-        } catch (err) {
-          return mask([err instanceof GraphQLError ? err : new GraphQLError('Invalid request', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
-        }
-        extra.subscriptions.add(id);
-        const args: ExecutionArgs = {
-          schema: enveloped.schema,
-          document,
-          operationName: payload.operationName ?? null,
-          variableValues: payload.variables ?? null,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute as Enveloped['execute'], subscribe: enveloped.subscribe as Enveloped['subscribe'] },
-        };
-        return args;
-      },
-      onComplete: (ctx, id) => {
-        extraOf(ctx).subscriptions.delete(id);
-      },
-      onClose: (ctx) => {
-        const e = extraOf(ctx);
-        if (e.expiryTimer) clearTimeout(e.expiryTimer);
-      },
-    },
-    wss,
-  );
-
-  // Keep-alive: ping every client; terminate the ones that stopped answering (half-open TCP).
+  // Keep-alive: one sweep for every client (not a timer per socket); terminate the ones that stopped
+  // answering pings (half-open TCP).
   const alive = new WeakMap<WebSocket, boolean>();
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
     alive.set(socket, true);
     socket.on('pong', () => alive.set(socket, true));
+    socket.once('error', (err) => {
+      opts.log.debug({ err: err.name }, 'WebSocket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    const tcp = request.socket;
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        // Not waiting for the write callback lets the next frame (often `complete`) join the same write.
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          cork(tcp);
+          socket.send(data, (err) => {
+            if (err) opts.log.debug({ err: err.name }, 'WebSocket send failed');
+          });
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', (data) => {
+            cb(String(data)).catch((err: unknown) => {
+              // Never the message in the close reason: it could carry internals.
+              opts.log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'graphql-ws message handling failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      { socket, subscriptions: new Set() },
+    );
+    socket.once('close', (code, reason) => {
+      void closed(code, String(reason));
+    });
   });
   const pinger = setInterval(() => {
     for (const socket of wss.clients) {
@@ -130,13 +169,12 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
     close: async () => {
       clearInterval(pinger);
       for (const socket of wss.clients) socket.close(1012, 'Service restart: reconnect');
-      await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
 
-type OperationResult = ReturnType<NonNullable<Parameters<typeof useServer>[0]['execute']>>;
+type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
 
 interface Enveloped {
   execute: (args: ExecutionArgs) => OperationResult;

@@ -45,7 +45,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
   const exposeLimits = !opts.production;
   const mask = createMaskError(opts.production);
   const allowedOrigins = new Set(opts.corsOrigins);
-  const sharedSubscribe = createSharedSubscribe(opts.onSubscriptionEvent);
+  const sharedSubscribe = createSharedSubscribe({
+    ...(opts.onSubscriptionEvent ? { onEvent: opts.onSubscriptionEvent } : {}),
+    maskError: (error) => mask(error, 'Unexpected error.'),
+  });
   const plugins: Plugin[] = [
     // Request limits run at parse/validation time, before any resolver (and so before any upstream call).
     EnvelopArmorPlugin({
@@ -58,13 +61,6 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       blockFieldSuggestion: { enabled: opts.production },
     }),
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
-    {
-      // Each distinct subscription selection runs once per event, whatever the number of subscribers
-      // (graphql-ws and SSE alike).
-      onSubscribe({ setSubscribeFn }) {
-        setSubscribeFn(sharedSubscribe);
-      },
-    },
     {
       onValidate({ addValidationRule }) {
         addValidationRule(OneMoneyMutationRule);
@@ -98,6 +94,14 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       },
     },
     ...(opts.plugins ?? []),
+    {
+      // Last of our plugins: each distinct subscription selection runs once per event, whatever the
+      // number of subscribers (graphql-ws and SSE alike), and its result is masked once, here, so no
+      // per-subscriber masking layer follows (Yoga's masking hooks after this one are skipped).
+      async onSubscribe({ args, setResultAndStopExecution }) {
+        setResultAndStopExecution(await sharedSubscribe(args));
+      },
+    },
   ];
   const headers = opts.devToken ? JSON.stringify({ Authorization: `Bearer ${opts.devToken}` }) : '{}';
   return createYoga<ServerContext, GraphQLContext>({

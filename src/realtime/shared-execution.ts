@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -17,11 +17,24 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  */
 export type SubscriptionEventHook = (shared: boolean) => void;
 
-export function createSharedSubscribe(onEvent?: SubscriptionEventHook): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export interface SharedSubscribeOptions {
+  /** Per subscriber per event: whether its result was shared with an earlier subscriber (metrics). */
+  onEvent?: SubscriptionEventHook;
+  /**
+   * The error masking every client answer goes through. Applied here, once per shared result, so the
+   * subscription needs no per-subscriber masking layer.
+   */
+  maskError: (error: unknown) => Error;
+}
+
+type Step = IteratorResult<ExecutionResult>;
+const DONE: Step = { done: true, value: undefined };
+
+export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
-  /** Event object → selection key → its result. Entries go when the event object is collected. */
-  const perEvent = new WeakMap<object, Map<string, Result>>();
+  /** Event object → selection key → its (masked) result, ready to hand out. */
+  const perEvent = new WeakMap<object, Map<string, Step | Promise<Step>>>();
 
   const selectionKey = (args: ExecutionArgs): string => {
     let id = documentIds.get(args.document);
@@ -32,26 +45,36 @@ export function createSharedSubscribe(onEvent?: SubscriptionEventHook): (args: E
     return `${id}\0${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? null)}`;
   };
 
+  const masked = (result: ExecutionResult): ExecutionResult =>
+    result.errors?.length ? { ...result, errors: result.errors.map((e) => opts.maskError(e) as GraphQLError) } : result;
+  const stepOf = (result: Result): Step | Promise<Step> =>
+    result instanceof Promise ? result.then((r) => ({ done: false, value: masked(r) })) : { done: false, value: masked(result) };
+
   return async (args) => {
-    const source = await createSourceEventStream(args);
-    if (!isAsyncIterable(source)) return source;
+    let source: Awaited<ReturnType<typeof createSourceEventStream>>;
+    try {
+      source = await createSourceEventStream(args);
+    } catch (err) {
+      return { errors: [opts.maskError(err) as GraphQLError] };
+    }
+    if (!isAsyncIterable(source)) return masked(source);
     const key = selectionKey(args);
-    const resultFor = (event: unknown): Result => {
-      if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
-      let results = perEvent.get(event);
-      if (!results) {
-        results = new Map();
-        perEvent.set(event, results);
+    const stepFor = (event: unknown): Step | Promise<Step> => {
+      if (typeof event !== 'object' || event === null) return stepOf(execute({ ...args, rootValue: event }));
+      let steps = perEvent.get(event);
+      if (!steps) {
+        steps = new Map();
+        perEvent.set(event, steps);
       }
-      let result = results.get(key);
-      onEvent?.(result !== undefined);
-      if (!result) {
-        result = execute({ ...args, rootValue: event });
-        results.set(key, result);
+      let step = steps.get(key);
+      opts.onEvent?.(step !== undefined);
+      if (!step) {
+        step = stepOf(execute({ ...args, rootValue: event }));
+        steps.set(key, step);
       }
-      return result;
+      return step;
     };
-    return mapEvents(source[Symbol.asyncIterator](), resultFor);
+    return mapEvents(source[Symbol.asyncIterator](), stepFor, opts.maskError);
   };
 }
 
@@ -60,31 +83,24 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 /**
- * The source stream mapped to results. `return()` reaches the source at once (the client left), and a
- * source failure reaches the client as a rejection, exactly like graphql-js's own mapping.
+ * The source stream mapped to results, with as few promise hops as possible (this runs once per
+ * subscriber per event). `return()` reaches the source at once (the client left); a source failure
+ * reaches the client as a rejection with a masked error.
  */
-function mapEvents(source: AsyncIterator<unknown>, map: (event: unknown) => Result): AsyncIterableIterator<ExecutionResult> {
-  const close = async () => {
-    await source.return?.();
-  };
-  const step = async (pulled: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> => {
-    if (pulled.done) return { done: true, value: undefined };
-    try {
-      return { done: false, value: await map(pulled.value) };
-    } catch (err) {
-      await close().catch(() => undefined);
-      throw err;
-    }
+function mapEvents(source: AsyncIterator<unknown>, stepFor: (event: unknown) => Step | Promise<Step>, maskError: (error: unknown) => Error): AsyncIterableIterator<ExecutionResult> {
+  const onPulled = (pulled: IteratorResult<unknown>): Step | Promise<Step> => (pulled.done ? DONE : stepFor(pulled.value));
+  const onFailed = (err: unknown): never => {
+    throw maskError(err);
   };
   const iterator: AsyncIterableIterator<ExecutionResult> = {
-    next: async () => step(await source.next()),
+    next: () => source.next().then(onPulled, onFailed),
     return: async () => {
-      await close();
-      return { done: true, value: undefined };
+      await source.return?.();
+      return DONE;
     },
     throw: async (err: unknown) => {
-      await close();
-      throw err;
+      await source.return?.();
+      throw maskError(err);
     },
     [Symbol.asyncIterator]() {
       return iterator;
