@@ -9,6 +9,7 @@
  * failed; with --enforce also when a target is missed.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,12 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** Set on SIGINT/SIGTERM: no further scenario starts while the children are being stopped. */
 let stopping = false;
+
+/** The heap flags `npm start` runs the gateway with (package.json), so the bench measures what we deploy. */
+function startHeapFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((t) => /^--max-[a-z-]+-size=\d+$/.test(t));
+}
 
 /** Only what a child needs from our environment; never the caller's REDIS_URL, ZOPAY_* or NODE_OPTIONS. */
 function baseEnv(): NodeJS.ProcessEnv {
@@ -124,7 +131,7 @@ async function main(argv: readonly string[]): Promise<number> {
     spawnTsChild('gateway', here('./gateway-child.ts'), gatewayEnv(secrets, stub.url, redis.url, redisPrefix), {
       // --expose-gc only makes global.gc() callable (the heap scenario asks for it over IPC); the
       // collector itself runs as without the flag.
-      nodeArgs: ['--expose-gc', ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])],
+      nodeArgs: ['--expose-gc', ...startHeapFlags(), ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])],
     }),
   ]);
   log(`started: redis ${redis.url}, stub ${stub.url}, baseline ${baseline.url}, gateway ${gateway.url}`);
@@ -150,6 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const gatewayEnvText = describeGatewayEnv(gatewayEnv(secrets, stub.url, redis.url, redisPrefix));
   log(`gateway environment: ${gatewayEnvText}`);
+  log(`gateway node flags (as npm start): ${startHeapFlags().join(' ') || 'none'}`);
 
   const redisClient = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   redisClient.on('error', () => undefined);
