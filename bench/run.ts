@@ -20,7 +20,7 @@ import type { BenchContext, Problem, Secrets } from './lib/context.js';
 import { describeEnvironment, renderEnvironment } from './lib/environment.js';
 import { parseOptions, SUBSCRIPTION_SCENARIOS, USAGE, wantsHelp, type ScenarioId } from './lib/options.js';
 import { preflight } from './lib/preflight.js';
-import { benchCpuSeconds, machineCpuSeconds, spawnTsChild, startRedis, stopAll } from './lib/processes.js';
+import { benchCpuSeconds, buildChildren, machineCpuSeconds, spawnTsChild, startRedis, stopAll } from './lib/processes.js';
 import { renderNotes, renderProblems, renderTable, writeResults, type ScenarioRow } from './lib/report.js';
 import { executeLatency } from './scenarios/execute-latency.js';
 import { executeThroughput } from './scenarios/execute-throughput.js';
@@ -111,6 +111,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const plan = `${options.rounds} ABAB round(s) of ${options.warmupS} s warm-up + ${options.durationS} s`;
   log(`zopay-gateway bench (${options.quick ? 'quick' : 'full'}): ${options.scenarios.join(', ')}; ${plan}`);
+  log('compiling the gateway, the sandbox and the bench (tsc, bench/tsconfig.build.json)');
+  buildChildren();
   const redis = await startRedis();
   const stub = await spawnTsChild('stub', here('./stub-upstream.ts'), {
     ...baseEnv(),
@@ -128,6 +130,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ZOPAY_ORIGIN: secrets.origin,
       ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret,
     }),
+    // The gateway as `npm start` runs it: compiled by `npm run build` (tsc), started by plain node.
     spawnTsChild('gateway', here('./gateway-child.ts'), gatewayEnv(secrets, stub.url, redis.url, redisPrefix), {
       // --expose-gc only makes global.gc() callable (the heap scenario asks for it over IPC); the
       // collector itself runs as without the flag.

@@ -6,7 +6,7 @@ import { EXECUTE, PAYOUT, QUOTE, gql, quoteInput } from '../helpers/gateway.js';
 let running: Running;
 
 beforeAll(async () => {
-  // Exactly npm start's path with no environment, but on free ports and quiet.
+  // npm start's code path with no environment (from source), but on free ports and quiet.
   running = await run(loadConfig({ PORT: '0', SANDBOX_PORT: '0', LOG_LEVEL: 'silent', SANDBOX_TIME_SCALE: '10' }));
 });
 afterAll(() => running.stop());

@@ -15,7 +15,7 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `tsx src/main.ts` (what `npm start` runs) as a child process with the given environment. */
+/** Runs src/main.ts from source (the entry point `npm start` runs compiled) as a child process with the given environment. */
 export async function spawnGateway(env: Record<string, string>, timeoutMs = 20_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
