@@ -20,8 +20,22 @@ export interface HubDeps {
   reconcileConcurrency?: number;
 }
 
+/**
+ * Listeners handed an event per turn of the event loop. A big fan-out is spread over several turns, so
+ * the first subscribers' frames leave (see the write corking in http/ws.ts) while the next are served.
+ */
+const DELIVERY_CHUNK = 500;
+
+interface Delivery {
+  payout: Payout;
+  listeners: PayoutListener[];
+  next: number;
+}
+
 interface Topic {
   listeners: Set<PayoutListener>;
+  /** Deliveries not yet handed to every listener, oldest first: events reach each listener in order. */
+  queue: Delivery[];
   /** The bus subscription, shared by every local listener of this payout. */
   subscription: Promise<() => Promise<void>>;
   final: boolean;
@@ -56,6 +70,7 @@ export class PayoutHub {
     if (!topic) {
       const created: Topic = {
         listeners: new Set(),
+        queue: [],
         final: false,
         subscription: this.deps.bus.subscribe(payoutId, (p) => this.deliver(p)),
       };
@@ -90,13 +105,25 @@ export class PayoutHub {
     const topic = this.topics.get(payout.id);
     if (!topic) return;
     if (isFinalStatus(payout.status)) topic.final = true;
-    for (const listener of [...topic.listeners]) {
+    topic.queue.push({ payout, listeners: [...topic.listeners], next: 0 });
+    if (topic.queue.length === 1) this.pump(topic);
+  }
+
+  /** One chunk of the oldest delivery now; the rest on the next turns. */
+  private pump(topic: Topic): void {
+    const delivery = topic.queue[0];
+    if (!delivery) return;
+    const end = Math.min(delivery.next + DELIVERY_CHUNK, delivery.listeners.length);
+    for (let i = delivery.next; i < end; i++) {
       try {
-        listener(payout);
+        (delivery.listeners[i] as PayoutListener)(delivery.payout);
       } catch (err) {
         this.deps.log.warn({ err: String(err) }, 'payout listener failed');
       }
     }
+    delivery.next = end;
+    if (end === delivery.listeners.length) topic.queue.shift();
+    if (topic.queue.length > 0) setImmediate(() => this.pump(topic));
   }
 
   private async resync(): Promise<void> {
