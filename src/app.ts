@@ -158,7 +158,7 @@ export function buildApp(deps: AppDeps): App {
     maxSubscriptionsPerConnection: config.wsMaxSubscriptionsPerConnection,
     maxPayloadBytes: config.http.maxBodyBytes,
     connectionInitWaitMs: 3_000,
-    keepAliveMs: 12_000,
+    keepAliveMs: config.wsKeepAliveMs,
     now,
     maskError: createMaskError(config.isProduction),
   });

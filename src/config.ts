@@ -75,6 +75,7 @@ const EnvSchema = z.object({
   IDEMPOTENCY_LOCK_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
   RECONCILE_INTERVAL_MS: int(15_000, 1_000, 600_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1_000),
+  WS_KEEPALIVE_MS: int(12_000, 100, 600_000),
   SUBSCRIPTIONS_PER_CALLER: int(100, 1, 100_000),
   MUTATION_RATE_LIMIT_PER_MINUTE: int(120, 1, 1_000_000),
   GRAPHQL_MAX_DEPTH: int(8, 2, 50),
@@ -132,6 +133,8 @@ export interface Config {
   idempotencyLockTtlMs: number;
   reconcileIntervalMs: number;
   wsMaxSubscriptionsPerConnection: number;
+  /** Ping interval; a socket that did not answer the previous ping is closed. */
+  wsKeepAliveMs: number;
   subscriptionsPerCaller: number;
   mutationRateLimitPerMinute: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
@@ -229,6 +232,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     idempotencyLockTtlMs: Math.max(e.IDEMPOTENCY_LOCK_TTL_MS ?? 0, e.ZOPAY_OPERATION_DEADLINE_MS + 5_000),
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    wsKeepAliveMs: e.WS_KEEPALIVE_MS,
     subscriptionsPerCaller: e.SUBSCRIPTIONS_PER_CALLER,
     mutationRateLimitPerMinute: e.MUTATION_RATE_LIMIT_PER_MINUTE,
     limits: {

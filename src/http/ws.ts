@@ -152,8 +152,13 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       void closed(code, String(reason));
     });
   });
-  const pinger = setInterval(() => {
-    for (const socket of wss.clients) {
+  // The sweep goes 500 sockets per event-loop turn: with thousands of clients, one synchronous pass
+  // would hold a status event back for tens of milliseconds.
+  const sweep = (sockets: WebSocket[], from: number) => {
+    const end = Math.min(from + 500, sockets.length);
+    for (let i = from; i < end; i++) {
+      const socket = sockets[i] as WebSocket;
+      if (socket.readyState !== socket.OPEN) continue;
       if (alive.get(socket) === false) {
         socket.terminate();
         continue;
@@ -161,7 +166,9 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       alive.set(socket, false);
       socket.ping();
     }
-  }, opts.keepAliveMs);
+    if (end < sockets.length) setImmediate(() => sweep(sockets, end));
+  };
+  const pinger = setInterval(() => sweep([...wss.clients], 0), opts.keepAliveMs);
   pinger.unref();
 
   return {
