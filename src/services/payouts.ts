@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
@@ -32,6 +33,21 @@ export class PayoutService {
   private readonly subscriptionsByCaller = new Map<string, number>();
   private readonly streams = new Set<PayoutStatusStream>();
   private readonly expiryTimers = new Map<PayoutStatusStream, NodeJS.Timeout>();
+  /**
+   * Subscriptions starting in the same turn read their snapshots in one store round trip, and those of
+   * one payout get the same object (so their first event is executed once, see shared-execution.ts).
+   * Safe for "never miss an event": each read is requested after its subscriber's watch is live, and
+   * the batch is read after the turn's requests, so no read predates a watch it serves.
+   */
+  private readonly snapshots = new DataLoader<string, Payout | undefined>(
+    async (ids) => {
+      const unique = [...new Set(ids)];
+      const found = await this.deps.stores.status.getMany(unique);
+      const byId = new Map(unique.map((id, i) => [id, found[i]]));
+      return ids.map((id) => byId.get(id));
+    },
+    { cache: false, maxBatchSize: 1_000 },
+  );
 
   /**
    * Graceful shutdown: every live subscription ends with a retry-safe error (never `complete`, which
@@ -105,7 +121,7 @@ export class PayoutService {
         this.expiryTimers.delete(stream);
       },
       snapshot: async () => {
-        const known = await this.deps.stores.status.get(payoutId).catch(() => undefined);
+        const known = await this.snapshots.load(payoutId).catch(() => undefined);
         return known ?? (await load(payoutId)) ?? undefined;
       },
     });
