@@ -16,7 +16,7 @@ import type { ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import { upstreamIdempotencyKey } from '../src/services/execute.js';
-import { signRequest } from '../src/zopay/sign.js';
+import { signedHeaders } from '../src/zopay/sign.js';
 import { verifyWebhook } from '../src/zopay/webhook-signature.js';
 import { toMsisdn } from '../src/zopay/wire-normalize.js';
 import { parseExecuteResponse } from '../src/zopay/wire.js';
@@ -72,19 +72,10 @@ export async function startBaseline(opts: BaselineOptions): Promise<Baseline> {
     });
     const timestamp = String(Math.floor(Date.now() / 1000));
     const nonce = randomUUID();
-    const signature = signRequest({ method: 'POST', path: EXECUTE_PATH, body, timestamp, nonce, origin }, apiSecret);
     const upstream = await pool.request({
       method: 'POST',
       path: EXECUTE_PATH,
-      headers: {
-        'x-zo-key': apiKey,
-        'x-zo-timestamp': timestamp,
-        'x-zo-nonce': nonce,
-        'x-zo-origin': origin,
-        'x-zo-signature': signature,
-        'x-zo-version': '1.0',
-        'content-type': 'application/json',
-      },
+      headers: { ...signedHeaders({ method: 'POST', path: EXECUTE_PATH, body, timestamp, nonce, origin }, { apiKey, apiSecret }), 'content-type': 'application/json' },
       body,
     });
     const text = await upstream.body.text();

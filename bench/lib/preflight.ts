@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import { signRequest } from '../../src/zopay/sign.js';
+import { signedHeaders as zoHeaders } from '../../src/zopay/sign.js';
 import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
 import { BASELINE_PATHS } from '../baseline.js';
 import { WS_BASELINE_PATHS } from '../ws-baseline.js';
@@ -28,15 +28,7 @@ function signedHeaders(ctx: BenchContext, path: string, body: string, secret = c
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = randomUUID();
   const { apiKey, origin } = ctx.secrets;
-  return {
-    'content-type': 'application/json',
-    'x-zo-key': apiKey,
-    'x-zo-timestamp': timestamp,
-    'x-zo-nonce': nonce,
-    'x-zo-origin': origin,
-    'x-zo-version': '1.0',
-    'x-zo-signature': signRequest({ method: 'POST', path, body, timestamp, nonce, origin }, secret),
-  };
+  return { 'content-type': 'application/json', ...zoHeaders({ method: 'POST', path, body, timestamp, nonce, origin }, { apiKey, apiSecret: secret }) };
 }
 
 export async function preflight(ctx: BenchContext): Promise<void> {

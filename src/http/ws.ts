@@ -38,7 +38,6 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
   // Yoga's context wants a Request; over a WebSocket the caller comes from connectionParams instead
   // (wsViewer), so one shared, bodiless Request serves every operation (not one per subscription).
   const wsRequest = new Request(`http://ws.local${opts.yoga.graphqlEndpoint}`, { method: 'POST' });
-  const extraOf = (ctx: { extra: ConnectionExtra }): ConnectionExtra => ctx.extra;
 
   const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({
     connectionInitWaitTimeout: opts.connectionInitWaitMs,
@@ -49,7 +48,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       const token = typeof raw === 'string' ? bearerToken(raw) : undefined;
       const viewer = token ? await opts.verifyToken(token) : null;
       if (!viewer) return false; // → 4403 Forbidden
-      const extra = extraOf(ctx);
+      const extra = ctx.extra;
       extra.viewer = viewer;
       if (viewer.expiresAt !== undefined) {
         // The socket must not outlive the token that opened it.
@@ -60,7 +59,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       return true;
     },
     onSubscribe: async (ctx, id, payload) => {
-      const extra = extraOf(ctx);
+      const extra = ctx.extra;
       if (extra.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
         return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
       }
@@ -89,11 +88,10 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       return args;
     },
     onComplete: (ctx, id) => {
-      extraOf(ctx).subscriptions.delete(id);
+      ctx.extra.subscriptions.delete(id);
     },
     onClose: (ctx) => {
-      const e = extraOf(ctx);
-      if (e.expiryTimer) clearTimeout(e.expiryTimer);
+      if (ctx.extra.expiryTimer) clearTimeout(ctx.extra.expiryTimer);
     },
   });
 

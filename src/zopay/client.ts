@@ -5,7 +5,7 @@ import { DEFAULT_RETRY_POLICY, type AttemptInfo, type RetryPolicy, type ZoPayCli
 import { errorFromResponse } from './error-factory.js';
 import { ZoPayBadResponseError, ZoPayError, ZoPayRateLimitError, ZoPayTimeoutError } from './errors.js';
 import { backoffDelay, classifyForRetry } from './retry.js';
-import { signRequest } from './sign.js';
+import { signedHeaders } from './sign.js';
 import type { HttpTransport, TransportResponse } from './transport.js';
 import type {
   CallOptions,
@@ -257,15 +257,7 @@ export class ZoPayClient implements ZoPayApi {
     const timestamp = String(Math.floor(now / 1000));
     const nonce = this.nonce();
     const { apiKey, apiSecret, origin } = this.credentials;
-    const signature = signRequest({ method: spec.method, path: spec.path, query: spec.query, body, timestamp, nonce, origin }, apiSecret);
-    const headers: Record<string, string> = {
-      'x-zo-key': apiKey,
-      'x-zo-timestamp': timestamp,
-      'x-zo-nonce': nonce,
-      'x-zo-origin': origin,
-      'x-zo-signature': signature,
-      'x-zo-version': '1.0',
-    };
+    const headers = signedHeaders({ method: spec.method, path: spec.path, query: spec.query, body, timestamp, nonce, origin }, { apiKey, apiSecret });
     if (spec.method === 'POST') headers['content-type'] = 'application/json';
     return this.transport.request({
       method: spec.method,

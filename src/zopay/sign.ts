@@ -40,6 +40,18 @@ export function stringToSign(req: SignableRequest): string {
   );
 }
 
+/** The six `x-zo-*` headers of a signed request, the signature computed over `req`. */
+export function signedHeaders(req: SignableRequest, credentials: { apiKey: string; apiSecret: string }): Record<string, string> {
+  return {
+    'x-zo-key': credentials.apiKey,
+    'x-zo-timestamp': req.timestamp,
+    'x-zo-nonce': req.nonce,
+    'x-zo-origin': req.origin,
+    'x-zo-signature': signRequest(req, credentials.apiSecret),
+    'x-zo-version': '1.0',
+  };
+}
+
 /** Lowercase hex HMAC-SHA256 of the string-to-sign, keyed with the merchant secret (UTF-8). */
 export function signRequest(req: SignableRequest, secret: string): string {
   return createHmac('sha256', secret).update(stringToSign(req), 'utf8').digest('hex');
