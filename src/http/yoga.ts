@@ -131,7 +131,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
         }
       : false,
     logging: {
-      debug: (...args: unknown[]) => opts.log.debug({ yoga: args.map(String).join(' ') }),
+      // Yoga logs at debug level on every request: skip building the line unless it is printed.
+      debug: (...args: unknown[]) => {
+        if (opts.log.isLevelEnabled('debug')) opts.log.debug({ yoga: args.map(String).join(' ') });
+      },
       info: (...args: unknown[]) => opts.log.info({ yoga: args.map(String).join(' ') }),
       warn: (...args: unknown[]) => opts.log.warn({ yoga: args.map(String).join(' ') }),
       // Yoga reports client mistakes (validation, limits) at error level: keep attackers out of the error log.

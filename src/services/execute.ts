@@ -12,9 +12,9 @@ import {
   QuoteNotFoundError,
   QuoteRejectedError,
 } from './errors.js';
-import { upstreamUnavailableError } from './infra-errors.js';
+import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import type { PayoutServiceDeps } from './ports.js';
-import type { QuoteRecord } from '../stores/types.js';
+import type { IdempotencyBeginInput, QuoteRecord, RateLimitInput } from '../stores/types.js';
 import { errSummary } from './payouts.js';
 
 export interface ExecuteInput {
@@ -63,16 +63,16 @@ export function executeDisbursement(
   deps: PayoutServiceDeps,
   viewer: Viewer,
   input: ExecuteInput,
+  /** The caller's mutation budget: charged in the same round trip as the quote read and the key claim. */
+  rateLimit: RateLimitInput,
   translate: (err: unknown) => Error,
-  /** The quote record, already being read (saves a round trip); read here when absent. */
-  quote?: Promise<QuoteRecord | undefined>,
 ): Promise<Payout> {
   const scope = idempotencyScope(viewer.sub, input.idempotencyKey);
   const fingerprint = inputFingerprint(input);
   const flightKey = `${deps.instanceId}\0${scope}\0${fingerprint}`;
   const existing = inFlight.get(flightKey);
   if (existing) return existing;
-  const run = runExecute(deps, viewer, input, scope, fingerprint, translate, quote).finally(() => inFlight.delete(flightKey));
+  const run = runExecute(deps, viewer, input, scope, fingerprint, rateLimit, translate).finally(() => inFlight.delete(flightKey));
   inFlight.set(flightKey, run);
   return run;
 }
@@ -83,23 +83,27 @@ async function runExecute(
   input: ExecuteInput,
   scope: string,
   fingerprint: string,
+  rateLimit: RateLimitInput,
   translate: (err: unknown) => Error,
-  quote: Promise<QuoteRecord | undefined> | undefined,
 ): Promise<Payout> {
   const { stores, settings, clock } = deps;
   const waitUntil = clock.now() + settings.duplicateWaitMs;
   const lockOwner = `${deps.instanceId}:${Math.random().toString(36).slice(2)}`;
+  const claim: IdempotencyBeginInput = { scope, fingerprint, lockOwner, lockTtlMs: settings.idempotencyLockTtlMs, recordTtlSeconds: settings.idempotencyTtlSeconds };
 
+  // First pass: rate limit, quote read and key claim in one round trip; a refused rate limit claims
+  // nothing. Waiting for a concurrent duplicate only re-claims the key (the call was charged once).
+  const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim }).catch((err: unknown) => {
+    throw translate(err);
+  });
+  if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);
+  let begun = first.begun;
   for (;;) {
-    const begun = await stores.idempotency
-      .begin({ scope, fingerprint, lockOwner, lockTtlMs: settings.idempotencyLockTtlMs, recordTtlSeconds: settings.idempotencyTtlSeconds })
-      .catch((err: unknown) => {
-        throw translate(err);
-      });
     switch (begun.kind) {
       case 'completed': {
         const payout = replay(begun.result);
-        // First writer wins, so this is a no-op unless the original owner write was lost.
+        // First writer wins, so this is a no-op unless the original owner write was lost (a record
+        // written by an older gateway, or a store restored from an inconsistent backup).
         await stores.owners.setOwner(payout.id, viewer.sub).catch(() => undefined);
         return payout;
       }
@@ -109,10 +113,15 @@ async function runExecute(
         const now = clock.now();
         if (now >= waitUntil) throw new IdempotencyKeyInProgressError(Math.max(1, Math.ceil(begun.retryAfterMs / 1000)));
         await sleep(Math.min(100, waitUntil - now));
+        begun = await stores.idempotency.begin(claim).catch((err: unknown) => {
+          throw translate(err);
+        });
         continue;
       }
       case 'acquired':
-        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate, quote);
+        // The quote read with the first pass is current enough: a quote record never changes once
+        // written, and an execute that waited for a duplicate finds the key completed or resumed.
+        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate, first.quote);
     }
   }
 }
@@ -125,7 +134,7 @@ async function acquiredExecute(
   lockOwner: string,
   resumed: boolean,
   translate: (err: unknown) => Error,
-  prefetched: Promise<QuoteRecord | undefined> | undefined,
+  quote: QuoteRecord | undefined,
 ): Promise<Payout> {
   const { stores, settings, clock, log } = deps;
   const complete = async (outcome: StoredOutcome) => {
@@ -135,12 +144,6 @@ async function acquiredExecute(
   // Checks that need no upstream call: the quote must be this caller's, unexpired, for this recipient.
   // Skipped when resuming an attempt that may have reached ZoPay: only ZoPay knows whether it paid (its
   // replay of the same key answers), and a quote that expired since must not hide a payout that exists.
-  const quote = resumed
-    ? undefined
-    : await (prefetched ?? stores.quotes.get(input.quoteId)).catch(async (err: unknown) => {
-        await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
-        throw translate(err);
-      });
   const local = resumed ? undefined : localRejection(quote, viewer, input, clock.now());
   if (local) {
     // Nothing was sent: release rather than store, so a corrected retry is not pinned to this answer.
@@ -173,12 +176,17 @@ async function acquiredExecute(
     throw mapped;
   }
 
-  // ZoPay accepted the payout. Record ownership before answering so the client can read and subscribe.
+  // ZoPay accepted the payout. Its status, its owner (so the client can read and subscribe) and the
+  // outcome the key replays are recorded in one atomic step before answering.
   try {
-    // One round trip: sent together on one connection, Redis runs them in the order sent. Should the
-    // owner write fail while the outcome lands (a script reloaded after a Redis restart can reorder
-    // them), the client's retry replays the outcome and writes the owner again (see runExecute).
-    await Promise.all([stores.owners.setOwner(payout.id, viewer.sub), stores.status.apply(payout), complete({ v: 1, kind: 'payout', payout })]);
+    const finished = await stores.execute.finish({
+      payout,
+      owner: viewer.sub,
+      lock: { scope, lockOwner },
+      result: JSON.stringify({ v: 1, kind: 'payout', payout } satisfies StoredOutcome),
+      recordTtlSeconds: settings.idempotencyTtlSeconds,
+    });
+    if (!finished.completed) log.warn({ payoutId: payout.id }, 'idempotency lock lost before the outcome was stored; a retry resumes and ZoPay replays');
     log.info({ payoutId: payout.id, status: payout.status, correlationId: payout.correlationId }, 'payout accepted by ZoPay');
   } catch (err) {
     // The payout exists at ZoPay. A retry with the same key resumes and ZoPay replays the same payout.

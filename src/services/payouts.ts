@@ -9,6 +9,7 @@ import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js
 import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { executeDisbursement, type ExecuteInput } from './execute.js';
 import type { PayoutServiceDeps } from './ports.js';
+import type { RateLimitInput } from '../stores/types.js';
 import type { Logger } from '../lib/logger.js';
 import { PayoutHub } from '../realtime/hub.js';
 import { payoutStatusStream, type PayoutStatusStream } from '../realtime/status-stream.js';
@@ -68,12 +69,14 @@ export class PayoutService {
 
   /** Per-caller budget for mutations, shared by every instance through the rate limiter. */
   async limitCaller(viewer: Viewer): Promise<void> {
-    const result = await this.deps.stores.rateLimiter
-      .take({ key: `mutations:${callerHash(viewer.sub)}`, limit: this.deps.settings.mutationRateLimitPerMinute, windowMs: 60_000 })
-      .catch((err: unknown) => {
-        throw this.translate(err, 'read');
-      });
+    const result = await this.deps.stores.rateLimiter.take(this.callerLimit(viewer)).catch((err: unknown) => {
+      throw this.translate(err, 'read');
+    });
     if (!result.allowed) throw rateLimitedError(result.retryAfterMs / 1000);
+  }
+
+  private callerLimit(viewer: Viewer): RateLimitInput {
+    return { key: `mutations:${callerHash(viewer.sub)}`, limit: this.deps.settings.mutationRateLimitPerMinute, windowMs: 60_000 };
   }
 
   constructor(private readonly deps: PayoutServiceDeps) {
@@ -97,9 +100,17 @@ export class PayoutService {
   forRequest(requestId: string): PayoutService {
     const base = this.deps;
     let log: Logger | undefined;
-    // Both objects only shadow what differs; the child logger is built on the first line logged.
-    const deps = Object.create(base, { log: { get: () => (log ??= base.log.child({ requestId })) } }) as PayoutServiceDeps;
-    return Object.create(this, { deps: { value: deps } }) as PayoutService;
+    // The child logger is built on the first line logged. Plain assignments, not property descriptors:
+    // Object.create(proto, descriptors) makes slow dictionary objects, measurable on every mutation.
+    const deps: PayoutServiceDeps = {
+      ...base,
+      get log() {
+        return (log ??= base.log.child({ requestId }));
+      },
+    };
+    const scoped = Object.create(this) as { deps: PayoutServiceDeps };
+    scoped.deps = deps;
+    return scoped as unknown as PayoutService;
   }
 
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
@@ -174,13 +185,8 @@ export class PayoutService {
     return quote;
   }
 
-  async executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
-    // The caller's rate limit and the quote read share one Redis round trip (the read writes nothing,
-    // so a refused call still changes nothing); the quote is only used once the key is acquired.
-    const quote = this.deps.stores.quotes.get(input.quoteId);
-    quote.catch(() => undefined);
-    await this.limitCaller(viewer);
-    return executeDisbursement(this.deps, viewer, input, (err) => this.translate(err, 'execute'), quote);
+  executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
+    return executeDisbursement(this.deps, viewer, input, this.callerLimit(viewer), (err) => this.translate(err, 'execute'));
   }
 
   /** The payout if it exists and the viewer may see it; null otherwise (indistinguishable on purpose). */
@@ -310,6 +316,15 @@ export function errSummary(err: unknown): { name: string; code?: string } {
 }
 
 /** Stable, non-reversible id of a caller for keys and logs. */
+const callerHashes = new Map<string, string>();
+
 export function callerHash(sub: string): string {
-  return createHash('sha256').update(sub).digest('base64url').slice(0, 22);
+  let hash = callerHashes.get(sub);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(sub).digest('base64url').slice(0, 22);
+    // Bounded: callers are few; a flood of distinct subs only costs re-hashing.
+    if (callerHashes.size >= 10_000) callerHashes.clear();
+    callerHashes.set(sub, hash);
+  }
+  return hash;
 }

@@ -152,6 +152,46 @@ export interface RateLimiter {
   take(input: RateLimitInput): Promise<RateLimitResult>;
 }
 
+export interface ExecuteBeginInput {
+  /** The caller's mutation budget, charged first; when refused nothing else is read or written. */
+  rateLimit: RateLimitInput;
+  quoteId: string;
+  idempotency: IdempotencyBeginInput;
+}
+
+export type ExecuteBeginResult =
+  | { kind: 'rate_limited'; retryAfterMs: number }
+  | { kind: 'begun'; quote: QuoteRecord | undefined; begun: IdempotencyBeginResult };
+
+export interface ExecuteFinishInput {
+  /** The payout ZoPay accepted. */
+  payout: Payout;
+  /** The caller that executed it (first writer wins, see OwnerStore.setOwner). */
+  owner: string;
+  lock: IdempotencyLockInput;
+  /** The outcome the idempotency record replays. */
+  result: string;
+  recordTtlSeconds: number;
+}
+
+export interface ExecuteFinishResult {
+  applied: ApplyResult;
+  /** The owner on record after the call. */
+  owner: string;
+  /** False when the lock was no longer held (the outcome was not stored). */
+  completed: boolean;
+}
+
+/**
+ * The two shared-state steps of an execute, each one round trip: the same effects as the separate
+ * stores' calls in this order (rate limit, quote read, idempotency begin; status apply, owner,
+ * complete), so the separate stores remain the reference. Redis runs each step as one script.
+ */
+export interface ExecuteStore {
+  begin(input: ExecuteBeginInput): Promise<ExecuteBeginResult>;
+  finish(input: ExecuteFinishInput): Promise<ExecuteFinishResult>;
+}
+
 export interface Stores {
   payouts: PayoutStatusStore;
   deliveries: WebhookDeliveryStore;
@@ -159,6 +199,7 @@ export interface Stores {
   quotes: QuoteStore;
   idempotency: IdempotencyStore;
   rateLimiter: RateLimiter;
+  execute: ExecuteStore;
 }
 
 export interface StoreTtlOptions {

@@ -1,3 +1,4 @@
+import { composeExecuteStore } from '../execute-steps.js';
 import { STORE_DEFAULTS, type Clock, type Stores, type StoreTtlOptions } from '../types.js';
 import { MemoryIdempotencyStore } from './idempotency.js';
 import { MemoryOwnerStore } from './owners.js';
@@ -8,12 +9,17 @@ import { MemoryRateLimiter } from './rate-limiter.js';
 /** Stores for a single instance without Redis (REDIS_URL unset). State is lost on restart. */
 export function createMemoryStores(opts: { clock: Clock } & StoreTtlOptions): Stores {
   const payouts = new MemoryPayoutStore(opts.clock, opts.payoutTtlSeconds ?? STORE_DEFAULTS.payoutTtlSeconds);
+  const owners = new MemoryOwnerStore(opts.clock, opts.ownerTtlSeconds ?? STORE_DEFAULTS.ownerTtlSeconds);
+  const quotes = new MemoryQuoteStore(opts.clock);
+  const idempotency = new MemoryIdempotencyStore(opts.clock);
+  const rateLimiter = new MemoryRateLimiter(opts.clock);
   return {
     payouts,
     deliveries: payouts,
-    owners: new MemoryOwnerStore(opts.clock, opts.ownerTtlSeconds ?? STORE_DEFAULTS.ownerTtlSeconds),
-    quotes: new MemoryQuoteStore(opts.clock),
-    idempotency: new MemoryIdempotencyStore(opts.clock),
-    rateLimiter: new MemoryRateLimiter(opts.clock),
+    owners,
+    quotes,
+    idempotency,
+    rateLimiter,
+    execute: composeExecuteStore({ rateLimiter, quotes, idempotency, status: payouts, owners }),
   };
 }

@@ -36,27 +36,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       input.recordTtlSeconds,
       input.upstreamKey ?? '',
     ];
-    const reply = replyArray(
-      await storeCall('idempotency begin', () =>
-        IDEMPOTENCY_BEGIN.run(this.redis, [this.keys.idempotency(input.scope)], args),
-      ),
-      'begin',
+    const reply = await storeCall('idempotency begin', () =>
+      IDEMPOTENCY_BEGIN.run(this.redis, [this.keys.idempotency(input.scope)], args),
     );
-    switch (reply[0]) {
-      case 'acquired': {
-        const resumed = reply[1] === '1' || reply[1] === 1;
-        const upstreamKey = reply[2] === undefined ? '' : String(reply[2]);
-        return upstreamKey === '' ? { kind: 'acquired', resumed } : { kind: 'acquired', resumed, upstreamKey };
-      }
-      case 'mismatch':
-        return { kind: 'mismatch' };
-      case 'completed':
-        return { kind: 'completed', result: replyString(reply[1], 'begin') };
-      case 'in_progress':
-        return { kind: 'in_progress', retryAfterMs: Math.max(1, replyNumber(reply[1], 'begin')) };
-      default:
-        throw new Error('Unexpected Redis reply to idempotency begin');
-    }
+    return parseBeginReply(replyArray(reply, 'begin'));
   }
 
   async complete(input: IdempotencyLockInput & { result: string; recordTtlSeconds: number }): Promise<boolean> {
@@ -99,5 +82,24 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       script.run(this.redis, [this.keys.idempotency(input.scope)], [input.lockOwner, ...extra]),
     );
     return reply === 1;
+  }
+}
+
+/** The reply of the Lua idempotency_begin function (scripts.ts). */
+export function parseBeginReply(reply: readonly (string | number)[]): IdempotencyBeginResult {
+  switch (reply[0]) {
+    case 'acquired': {
+      const resumed = reply[1] === '1' || reply[1] === 1;
+      const upstreamKey = reply[2] === undefined ? '' : String(reply[2]);
+      return upstreamKey === '' ? { kind: 'acquired', resumed } : { kind: 'acquired', resumed, upstreamKey };
+    }
+    case 'mismatch':
+      return { kind: 'mismatch' };
+    case 'completed':
+      return { kind: 'completed', result: replyString(reply[1], 'begin') };
+    case 'in_progress':
+      return { kind: 'in_progress', retryAfterMs: Math.max(1, replyNumber(reply[1], 'begin')) };
+    default:
+      throw new Error('Unexpected Redis reply to idempotency begin');
   }
 }

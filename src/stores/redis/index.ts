@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { STORE_DEFAULTS, type Clock, type Stores, type StoreTtlOptions } from '../types.js';
+import { RedisExecuteStore } from './execute.js';
 import { RedisIdempotencyStore } from './idempotency.js';
 import { redisKeys } from './keys.js';
 import { RedisOwnerStore } from './owners.js';
@@ -23,13 +24,16 @@ export interface RedisStoresOptions extends StoreTtlOptions {
 export function createRedisStores(opts: RedisStoresOptions): Stores {
   if (!/^[A-Za-z0-9:_-]{0,64}$/.test(opts.prefix)) throw new TypeError('Invalid Redis key prefix');
   const keys = redisKeys(opts.prefix);
-  const payouts = new RedisPayoutStore(opts.redis, keys, opts.payoutTtlSeconds ?? STORE_DEFAULTS.payoutTtlSeconds);
+  const payoutSeconds = opts.payoutTtlSeconds ?? STORE_DEFAULTS.payoutTtlSeconds;
+  const ownerSeconds = opts.ownerTtlSeconds ?? STORE_DEFAULTS.ownerTtlSeconds;
+  const payouts = new RedisPayoutStore(opts.redis, keys, payoutSeconds);
   return {
     payouts,
     deliveries: payouts,
-    owners: new RedisOwnerStore(opts.redis, keys, opts.clock, opts.ownerTtlSeconds ?? STORE_DEFAULTS.ownerTtlSeconds),
+    owners: new RedisOwnerStore(opts.redis, keys, opts.clock, ownerSeconds),
     quotes: new RedisQuoteStore(opts.redis, keys),
     idempotency: new RedisIdempotencyStore(opts.redis, keys, opts.clock),
     rateLimiter: new RedisRateLimiter(opts.redis, keys, opts.clock),
+    execute: new RedisExecuteStore(opts.redis, keys, opts.clock, { payoutSeconds, ownerSeconds }),
   };
 }

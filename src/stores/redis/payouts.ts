@@ -71,7 +71,8 @@ export class RedisPayoutStore implements PayoutStatusStore, WebhookDeliveryStore
   }
 }
 
-function parseApply(reply: (string | number)[]): ApplyResult {
+/** The reply of the Lua apply_payout function (scripts.ts): outcome, stored json. */
+export function parseApply(reply: readonly (string | number)[]): ApplyResult {
   const outcome = replyString(reply[0], 'apply');
   const current = decodePayout(replyString(reply[1], 'apply'));
   if (!OUTCOMES.has(outcome) || current === undefined) throw new Error('Unexpected Redis reply to apply');

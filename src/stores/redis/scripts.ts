@@ -84,21 +84,28 @@ return {outcome, stored}
 `,
 );
 
+/** set_owner(key, index key, sub, ttl s, now ms, payout id) -> the owner on record. First writer wins. */
+const SET_OWNER_FUNCTION = `
+local function set_owner(key, index_key, sub, ttl, now_ms, payout_id)
+  local current = redis.call('GET', key)
+  if current then return current end
+  redis.call('SET', key, sub, 'EX', ttl)
+  local now, ttl_ms = tonumber(now_ms), tonumber(ttl) * 1000
+  redis.call('ZREMRANGEBYSCORE', index_key, '-inf', string.format('%.0f', now - ttl_ms))
+  redis.call('ZADD', index_key, now_ms, payout_id)
+  redis.call('EXPIRE', index_key, ttl)
+  return sub
+end
+`;
+
 /**
  * KEYS: owner, owner index. ARGV: sub, ttl s, now ms, payout id. First writer wins -> the owner on
  * record; the winner also indexes the payout under its sub (entries older than the TTL are pruned).
  */
 export const SET_OWNER = new LuaScript(
   'set_owner',
-  `
-local current = redis.call('GET', KEYS[1])
-if current then return current end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-local now, ttl_ms = tonumber(ARGV[3]), tonumber(ARGV[2]) * 1000
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now - ttl_ms))
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-return ARGV[1]
+  `${SET_OWNER_FUNCTION}
+return set_owner(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 `,
 );
 
@@ -115,37 +122,42 @@ return ids
 );
 
 /**
- * KEYS: record hash. ARGV: fingerprint, lock owner, now ms, lock ttl ms, record ttl s, upstream key
- * ('' for none). -> {'acquired', resumed '0'|'1', upstream key} | {'mismatch'} | {'completed', result}
+ * idempotency_begin(key, fingerprint, lock owner, now ms, lock ttl ms, record ttl s, upstream key or '')
+ * -> {'acquired', resumed '0'|'1', upstream key} | {'mismatch'} | {'completed', result}
  * | {'in_progress', retry after ms}.
  */
+const IDEMPOTENCY_BEGIN_FUNCTION = `
+local function idempotency_begin(key, fp, owner, now, lock_ttl, ttl, ukey)
+  local lock_until = string.format('%.0f', now + lock_ttl)
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, 'fp', fp, 'state', 'locked', 'owner', owner, 'until', lock_until, 'unc', '0')
+    if ukey ~= '' then redis.call('HSET', key, 'ukey', ukey) end
+    redis.call('EXPIRE', key, ttl)
+    return {'acquired', '0', ukey}
+  end
+  local rec = redis.call('HMGET', key, 'fp', 'state', 'until', 'result', 'ukey')
+  if rec[1] ~= fp then return {'mismatch'} end
+  if rec[2] == 'completed' then return {'completed', rec[4] or ''} end
+  local held_until = tonumber(rec[3] or '0') or 0
+  if rec[2] == 'locked' and held_until > now then
+    return {'in_progress', string.format('%.0f', held_until - now)}
+  end
+  local stored_ukey = rec[5]
+  if not stored_ukey then
+    stored_ukey = ukey
+    if ukey ~= '' then redis.call('HSET', key, 'ukey', ukey) end
+  end
+  redis.call('HSET', key, 'state', 'locked', 'owner', owner, 'until', lock_until, 'unc', '1')
+  redis.call('EXPIRE', key, ttl)
+  return {'acquired', '1', stored_ukey}
+end
+`;
+
+/** KEYS: record hash. ARGV: fingerprint, lock owner, now ms, lock ttl ms, record ttl s, upstream key ('' for none). */
 export const IDEMPOTENCY_BEGIN = new LuaScript(
   'idempotency_begin',
-  `
-local key = KEYS[1]
-local fp, owner, now, lock_ttl, ttl, ukey = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6]
-local lock_until = string.format('%.0f', now + lock_ttl)
-if redis.call('EXISTS', key) == 0 then
-  redis.call('HSET', key, 'fp', fp, 'state', 'locked', 'owner', owner, 'until', lock_until, 'unc', '0')
-  if ukey ~= '' then redis.call('HSET', key, 'ukey', ukey) end
-  redis.call('EXPIRE', key, ttl)
-  return {'acquired', '0', ukey}
-end
-local rec = redis.call('HMGET', key, 'fp', 'state', 'until', 'result', 'ukey')
-if rec[1] ~= fp then return {'mismatch'} end
-if rec[2] == 'completed' then return {'completed', rec[4] or ''} end
-local held_until = tonumber(rec[3] or '0') or 0
-if rec[2] == 'locked' and held_until > now then
-  return {'in_progress', string.format('%.0f', held_until - now)}
-end
-local stored_ukey = rec[5]
-if not stored_ukey then
-  stored_ukey = ukey
-  if ukey ~= '' then redis.call('HSET', key, 'ukey', ukey) end
-end
-redis.call('HSET', key, 'state', 'locked', 'owner', owner, 'until', lock_until, 'unc', '1')
-redis.call('EXPIRE', key, ttl)
-return {'acquired', '1', stored_ukey}
+  `${IDEMPOTENCY_BEGIN_FUNCTION}
+return idempotency_begin(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6])
 `,
 );
 
@@ -154,14 +166,23 @@ local rec = redis.call('HMGET', KEYS[1], 'state', 'owner', 'unc')
 if rec[1] ~= 'locked' or rec[2] ~= ARGV[1] then return 0 end
 `;
 
+/** idempotency_complete(key, lock owner, result, record ttl s) -> 1, or 0 when the lock is not held. */
+const IDEMPOTENCY_COMPLETE_FUNCTION = `
+local function idempotency_complete(key, lock_owner, result, ttl)
+  local rec = redis.call('HMGET', key, 'state', 'owner')
+  if rec[1] ~= 'locked' or rec[2] ~= lock_owner then return 0 end
+  redis.call('HDEL', key, 'owner', 'until')
+  redis.call('HSET', key, 'state', 'completed', 'result', result)
+  redis.call('EXPIRE', key, ttl)
+  return 1
+end
+`;
+
 /** KEYS: record. ARGV: lock owner, result, record ttl s. Lock owner only: store the result -> 1|0. */
 export const IDEMPOTENCY_COMPLETE = new LuaScript(
   'idempotency_complete',
-  `${OWNED}
-redis.call('HDEL', KEYS[1], 'owner', 'until')
-redis.call('HSET', KEYS[1], 'state', 'completed', 'result', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
+  `${IDEMPOTENCY_COMPLETE_FUNCTION}
+return idempotency_complete(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 `,
 );
 
@@ -189,25 +210,65 @@ return 1
 `,
 );
 
-/**
- * KEYS: limiter. ARGV: now ms, limit, window ms, cost. GCRA as in rate-limit-math.ts ->
- * {1, remaining} | {0, retry after ms}.
- */
+/** rate_limit(key, now ms, limit, window ms, cost): GCRA as in rate-limit-math.ts -> 1, remaining | 0, retry after ms. */
+const RATE_LIMIT_FUNCTION = `
+local function rate_limit(key, now, limit, window, cost)
+  local eps = 1e-6
+  local interval = window / limit
+  local tat = now
+  local stored = redis.call('GET', key)
+  if stored then tat = math.max(tonumber(stored) or now, now) end
+  local new_tat = tat + interval * cost
+  local allow_at = new_tat - window
+  if allow_at - now > eps then
+    return 0, math.max(1, math.ceil(allow_at - now - eps))
+  end
+  redis.call('SET', key, string.format('%.17g', new_tat), 'PX', string.format('%.0f', math.max(1, math.ceil(new_tat - now))))
+  return 1, math.max(0, math.floor((now + window - new_tat) / interval + eps))
+end
+`;
+
+/** KEYS: limiter. ARGV: now ms, limit, window ms, cost -> {1, remaining} | {0, retry after ms}. */
 export const RATE_LIMIT = new LuaScript(
   'rate_limit',
-  `
-local now, limit, window, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local eps = 1e-6
-local interval = window / limit
-local tat = now
-local stored = redis.call('GET', KEYS[1])
-if stored then tat = math.max(tonumber(stored) or now, now) end
-local new_tat = tat + interval * cost
-local allow_at = new_tat - window
-if allow_at - now > eps then
-  return {0, math.max(1, math.ceil(allow_at - now - eps))}
-end
-redis.call('SET', KEYS[1], string.format('%.17g', new_tat), 'PX', string.format('%.0f', math.max(1, math.ceil(new_tat - now))))
-return {1, math.max(0, math.floor((now + window - new_tat) / interval + eps))}
+  `${RATE_LIMIT_FUNCTION}
+local allowed, value = rate_limit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+return {allowed, value}
+`,
+);
+
+/**
+ * The first step of an execute, in one round trip. KEYS: caller limiter, quote, idempotency record.
+ * ARGV: now ms, limit, window ms, cost, then idempotency_begin's fingerprint, lock owner, lock ttl ms,
+ * record ttl s, upstream key. A refused rate limit returns {0, retry after ms} and writes nothing else;
+ * otherwise {1, quote json or '', idempotency_begin's reply...}.
+ */
+export const EXECUTE_BEGIN = new LuaScript(
+  'execute_begin',
+  `${RATE_LIMIT_FUNCTION}${IDEMPOTENCY_BEGIN_FUNCTION}
+local now = tonumber(ARGV[1])
+local allowed, value = rate_limit(KEYS[1], now, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+if allowed == 0 then return {0, value} end
+local quote = redis.call('GET', KEYS[2]) or ''
+local begun = idempotency_begin(KEYS[3], ARGV[5], ARGV[6], now, tonumber(ARGV[7]), ARGV[8], ARGV[9])
+table.insert(begun, 1, quote)
+table.insert(begun, 1, 1)
+return begun
+`,
+);
+
+/**
+ * The last step of an accepted execute, atomically. KEYS: status, owner, owner index, idempotency
+ * record. ARGV: payout json, status ttl s, sub, owner ttl s, now ms, payout id, lock owner, result,
+ * record ttl s -> {outcome, stored json, owner on record, completed 1|0}. The apply runs first: its
+ * only errors (bad json, unknown status) come before any write, so the script writes all or nothing.
+ */
+export const EXECUTE_FINISH = new LuaScript(
+  'execute_finish',
+  `${APPLY_FUNCTION}${SET_OWNER_FUNCTION}${IDEMPOTENCY_COMPLETE_FUNCTION}
+local outcome, stored = apply_payout(KEYS[1], ARGV[1], ARGV[2])
+local owner = set_owner(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+local completed = idempotency_complete(KEYS[4], ARGV[7], ARGV[8], ARGV[9])
+return {outcome, stored, owner, completed}
 `,
 );
