@@ -1,4 +1,5 @@
-import { Pool, request, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
 import { ZoPayBadResponseError } from './errors.js';
 import { translateTransportError, type TransportFailureContext } from './transport-errors.js';
 
@@ -68,6 +69,8 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
     headersTimeout: opts.headersTimeoutMs,
     bodyTimeout: opts.bodyTimeoutMs,
   });
+  // Composed once: each request's failure context travels in undici's `opaque` option.
+  const dispatcher = pool.compose(trackStart);
 
   async function send(req: TransportRequest): Promise<TransportResponse> {
     const ctx: TransportFailureContext = { started: false };
@@ -89,12 +92,13 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
 
     try {
       const qs = req.query && Object.keys(req.query).length > 0 ? `?${new URLSearchParams(req.query).toString()}` : '';
-      const pending = request(`${url.origin}${req.path}${qs}`, {
-        dispatcher: pool.compose(trackStart(() => (ctx.started = true))),
+      const pending = dispatcher.request({
+        path: `${req.path}${qs}`,
         method: req.method,
         headers: req.headers,
         body: req.body ?? null,
         signal: controller.signal,
+        opaque: ctx,
       });
       // undici only notices the abort of a queued request once a socket frees up; do not wait for that.
       // The request is then dropped before any byte is written (see trackStart), so `started` stays false.
@@ -122,42 +126,48 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
 }
 
 /**
- * An interceptor that reports when undici is about to write this request on a socket. undici calls
- * `onRequestStart` right before writing; a request aborted while queued is aborted inside that call and
- * never written, so it does not count as started.
+ * An interceptor that marks a request started (its `opaque` failure context) when undici is about to
+ * write it on a socket. undici calls `onRequestStart` right before writing; a request aborted while
+ * queued is aborted inside that call and never written, so it does not count as started.
  */
-function trackStart(onStart: () => void): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (options, handler) =>
-    dispatch(options, {
-      onRequestStart(controller, context: unknown) {
-        handler.onRequestStart?.(controller, context);
-        if (!controller.aborted) onStart();
-      },
-      onRequestUpgrade: (controller, status, headers, socket) => handler.onRequestUpgrade?.(controller, status, headers, socket),
-      onResponseStart: (controller, status, headers, message) => handler.onResponseStart?.(controller, status, headers, message),
-      onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
-      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
-      onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
-    });
-}
+const trackStart: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) => {
+  const ctx = (options as { opaque?: unknown }).opaque as TransportFailureContext | undefined;
+  return dispatch(options, {
+    onRequestStart(controller, context: unknown) {
+      handler.onRequestStart?.(controller, context);
+      if (!controller.aborted && ctx) ctx.started = true;
+    },
+    onRequestUpgrade: (controller, status, headers, socket) => handler.onRequestUpgrade?.(controller, status, headers, socket),
+    onResponseStart: (controller, status, headers, message) => handler.onResponseStart?.(controller, status, headers, message),
+    onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
+    onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers),
+    onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+  });
+};
 
-async function readLimited(
-  body: AsyncIterable<Buffer> & { destroy(): unknown },
-  maxBytes: number,
-): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const room = maxBytes - size;
-    if (chunk.length > room) {
-      chunks.push(chunk.subarray(0, room));
-      body.destroy();
-      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+/** Reads the body up to `maxBytes` (events rather than an async iterator: this runs on every call). */
+function readLimited(body: Readable, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      const room = maxBytes - size;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        body.off('data', onData);
+        body.off('error', reject);
+        body.on('error', () => undefined);
+        body.destroy();
+        resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated: true });
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    };
+    body.on('data', onData);
+    body.once('error', reject);
+    body.once('end', () => resolve({ text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'), truncated: false }));
+  });
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
