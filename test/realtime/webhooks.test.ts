@@ -35,13 +35,14 @@ function body(payoutId: string, event: 'payout.completed' | 'payout.failed' | 'p
   });
 }
 
-async function deliver(raw: string, opts: { deliveryId: string; event?: string; timestampMs?: number; secret?: string; tamper?: (h: Record<string, string>) => void; instance?: number }) {
+async function deliver(raw: string, opts: { deliveryId: string; event?: string; timestampMs?: number; skewMs?: number; secret?: string; tamper?: (h: Record<string, string>) => void; instance?: number }) {
   const headers = signedWebhookHeaders({
     secret: opts.secret ?? SANDBOX_DEFAULTS.webhookSecret,
     rawBody: raw,
     event: opts.event ?? (JSON.parse(raw) as { event: string }).event,
     deliveryId: opts.deliveryId,
-    timestampMs: opts.timestampMs ?? Date.now(),
+    // skewMs: relative to the moment of sending (a timestamp fixed when the test file loads drifts).
+    timestampMs: opts.timestampMs ?? Date.now() + (opts.skewMs ?? 0),
   });
   opts.tamper?.(headers);
   const res = await fetch(`${stack.gateways[opts.instance ?? 0]?.url}/webhooks/zopay`, { method: 'POST', headers, body: raw });
@@ -79,8 +80,8 @@ describe('POST /webhooks/zopay', () => {
   const attacks: [string, Parameters<typeof deliver>[1], number][] = [
     ['a bad signature', { deliveryId: 'a1', tamper: (h) => (h['x-zo-signature'] = 'a'.repeat(64)) }, 401],
     ['a wrong secret', { deliveryId: 'a2', secret: 'whsec_wrong' }, 401],
-    ['a stale timestamp (−301 s)', { deliveryId: 'a3', timestampMs: Date.now() - 301_000 }, 401],
-    ['a future timestamp (+301 s)', { deliveryId: 'a4', timestampMs: Date.now() + 301_000 }, 401],
+    ['a stale timestamp (−301 s)', { deliveryId: 'a3', skewMs: -301_000 }, 401],
+    ['a future timestamp (+301 s)', { deliveryId: 'a4', skewMs: 301_000 }, 401],
     ['no signature', { deliveryId: 'a5', tamper: (h) => delete h['x-zo-signature'] }, 401],
     ['a short signature', { deliveryId: 'a6', tamper: (h) => (h['x-zo-signature'] = 'abc') }, 401],
     ['a non-numeric timestamp', { deliveryId: 'a7', tamper: (h) => (h['x-zo-timestamp'] = 'yesterday') }, 401],
