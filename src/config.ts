@@ -77,6 +77,7 @@ const EnvSchema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1_000),
   WS_KEEPALIVE_MS: int(12_000, 100, 600_000),
   SUBSCRIPTIONS_PER_CALLER: int(100, 1, 100_000),
+  SUBSCRIBE_SETUPS_IN_FLIGHT: int(256, 1, 100_000),
   MUTATION_RATE_LIMIT_PER_MINUTE: int(120, 1, 1_000_000),
   GRAPHQL_MAX_DEPTH: int(8, 2, 50),
   GRAPHQL_MAX_ALIASES: int(15, 1, 1_000),
@@ -136,6 +137,8 @@ export interface Config {
   /** Ping interval; a socket that did not answer the previous ping is closed. */
   wsKeepAliveMs: number;
   subscriptionsPerCaller: number;
+  /** Subscriptions being set up at once (auth, watch, snapshot); the rest wait their turn. */
+  subscribeSetupsInFlight: number;
   mutationRateLimitPerMinute: number;
   limits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
   shutdownGraceMs: number;
@@ -234,6 +237,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     wsKeepAliveMs: e.WS_KEEPALIVE_MS,
     subscriptionsPerCaller: e.SUBSCRIPTIONS_PER_CALLER,
+    subscribeSetupsInFlight: e.SUBSCRIBE_SETUPS_IN_FLIGHT,
     mutationRateLimitPerMinute: e.MUTATION_RATE_LIMIT_PER_MINUTE,
     limits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,

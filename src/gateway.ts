@@ -99,6 +99,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       reconcileIntervalMs: config.reconcileIntervalMs,
       mutationRateLimitPerMinute: config.mutationRateLimitPerMinute,
       subscriptionsPerCaller: config.subscriptionsPerCaller,
+      subscribeSetupsInFlight: config.subscribeSetupsInFlight,
     },
   });
 

@@ -20,11 +20,14 @@ export function payoutStatusStream(opts: {
   onMissing: () => Error;
   /** Called once when the stream ends, however it ends. */
   onEnd?: () => void;
+  /** Called when the snapshot has been read (or failed), or the stream ended first; may be called twice. */
+  onSetupDone?: () => void;
   /** Maps infrastructure failures (bus or store down) to what the client sees. */
   translate?: (err: unknown) => Error;
 }): PayoutStatusStream {
   let ended = false;
   const end = () => {
+    opts.onSetupDone?.();
     if (ended) return;
     ended = true;
     opts.onEnd?.();
@@ -98,6 +101,7 @@ export function payoutStatusStream(opts: {
       finish();
       throw opts.translate ? opts.translate(err) : err;
     });
+    opts.onSetupDone?.();
     if (!first) {
       finish();
       throw opts.onMissing();

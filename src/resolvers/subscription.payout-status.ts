@@ -20,8 +20,7 @@ builder.subscriptionField('payoutStatus', (t) =>
     subscribe: async (_root, { payoutId }, ctx) => {
       const viewer = requireViewer(ctx);
       // Authorized before anything is subscribed: someone else's payout looks like a missing one.
-      if (!(await ctx.payouts.isVisible(viewer, payoutId))) throw payoutNotFound();
-      return ctx.payouts.statusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound);
+      return ctx.payouts.openStatusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound);
     },
     resolve: (payout: Payout, _args, ctx) => {
       // Each event reads through fresh loaders: no event sees another's cached upstream data.

@@ -12,6 +12,7 @@ import type { PayoutServiceDeps } from './ports.js';
 import type { RateLimitInput } from '../stores/types.js';
 import type { Logger } from '../lib/logger.js';
 import { PayoutHub } from '../realtime/hub.js';
+import { Semaphore } from '../lib/semaphore.js';
 import { payoutStatusStream, type PayoutStatusStream } from '../realtime/status-stream.js';
 
 export interface PayoutListArgs {
@@ -27,9 +28,13 @@ export interface PayoutListPage {
 
 /** Quotes are valid 15 minutes at ZoPay; keep our record a little longer than any quote can live. */
 const QUOTE_RECORD_TTL_SECONDS = 60 * 60;
+/** Longest a subscription setup holds its slot when its stream is never pulled nor ended. */
+const SETUP_GUARD_MS = 10_000;
 
 export class PayoutService {
   readonly hub: PayoutHub;
+  /** Subscriptions being set up (shared by the per-request views of this service). */
+  private readonly setups: Semaphore;
   /** Live subscriptions per caller on this instance (graphql-ws and SSE alike). */
   private readonly subscriptionsByCaller = new Map<string, number>();
   private readonly streams = new Set<PayoutStatusStream>();
@@ -80,6 +85,7 @@ export class PayoutService {
   }
 
   constructor(private readonly deps: PayoutServiceDeps) {
+    this.setups = new Semaphore(deps.settings.subscribeSetupsInFlight ?? 256);
     this.hub = new PayoutHub({
       bus: deps.bus,
       log: deps.log,
@@ -113,15 +119,48 @@ export class PayoutService {
     return scoped as unknown as PayoutService;
   }
 
+  /**
+   * Authorizes, then opens the live status of one payout, taking one of the instance's setup slots
+   * until its snapshot is read (see settings.subscribeSetupsInFlight). Someone else's payout looks like
+   * a missing one, and nothing is watched for it.
+   */
+  async openStatusStream(viewer: Viewer, payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): Promise<PayoutStatusStream> {
+    const release = await this.setups.acquire();
+    // A stream that is neither pulled nor ended (its consumer vanished in between) gives the slot back anyway.
+    const guard = setTimeout(release, SETUP_GUARD_MS);
+    guard.unref();
+    const done = () => {
+      clearTimeout(guard);
+      release();
+    };
+    try {
+      if (!(await this.isVisible(viewer, payoutId))) throw onMissing();
+      return this.statusStream(viewer, payoutId, load, onMissing, done);
+    } catch (err) {
+      done();
+      throw err;
+    }
+  }
+
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
-  statusStream(viewer: Viewer, payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): PayoutStatusStream {
+  statusStream(
+    viewer: Viewer,
+    payoutId: string,
+    load: (id: string) => Promise<Payout | null>,
+    onMissing: () => Error,
+    onSetupDone?: () => void,
+  ): PayoutStatusStream {
     const active = this.subscriptionsByCaller.get(viewer.sub) ?? 0;
-    if (active >= this.deps.settings.subscriptionsPerCaller) throw rateLimitedError(5);
+    if (active >= this.deps.settings.subscriptionsPerCaller) {
+      onSetupDone?.();
+      throw rateLimitedError(5);
+    }
     this.subscriptionsByCaller.set(viewer.sub, active + 1);
     const stream = payoutStatusStream({
       hub: this.hub,
       payoutId,
       onMissing,
+      ...(onSetupDone ? { onSetupDone } : {}),
       translate: (err) => (err instanceof GraphQLError ? err : this.translate(err, 'read')),
       onEnd: () => {
         const n = (this.subscriptionsByCaller.get(viewer.sub) ?? 1) - 1;

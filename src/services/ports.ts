@@ -32,6 +32,12 @@ export interface PayoutServiceDeps {
     mutationRateLimitPerMinute: number;
     /** Live subscriptions per caller on one instance. */
     subscriptionsPerCaller: number;
+    /**
+     * Subscriptions being set up at once on this instance (authorization, watch, snapshot read); the
+     * rest queue. A reconnect storm then cannot pile up so much work that store replies wait behind it
+     * past the Redis command timeout (which would turn existing payouts into upstream reads).
+     */
+    subscribeSetupsInFlight?: number;
   };
   /** Unique per process: the owner of idempotency locks. */
   instanceId: string;
