@@ -161,6 +161,7 @@ export function buildApp(deps: AppDeps): App {
     keepAliveMs: config.wsKeepAliveMs,
     now,
     maskError: createMaskError(config.isProduction),
+    admitSubscribe: () => deps.payouts.admitSubscribe(),
   });
 
   return {

@@ -16,6 +16,11 @@ export interface GraphQLContext {
   /** Fresh loaders: called for every subscription event so that no event reads another's cache. */
   renewLoaders(): void;
   requestId: string;
+  /**
+   * A subscription setup slot the transport already took for this operation (graphql-ws takes it before
+   * any GraphQL work on the frame); the payoutStatus resolver uses it instead of taking another.
+   */
+  setupSlot: (() => void) | undefined;
 }
 
 export function createLoaders(payouts: PayoutService): Loaders {
@@ -31,6 +36,7 @@ export function createContext(opts: { viewer: Viewer | null; payouts: PayoutServ
     viewer: opts.viewer,
     payouts: opts.payouts,
     requestId: opts.requestId,
+    setupSlot: undefined,
     get loaders(): Loaders {
       return (loaders ??= createLoaders(opts.payouts));
     },

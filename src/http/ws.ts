@@ -8,6 +8,7 @@ import type { TokenVerifier } from '../auth/tokens.js';
 import { bearerToken } from '../auth/tokens.js';
 import type { Logger } from '../lib/logger.js';
 import type { GatewayYoga } from './yoga.js';
+import type { GraphQLContext } from '../context.js';
 
 export interface WsOptions {
   server: Server;
@@ -23,6 +24,11 @@ export interface WsOptions {
   now: () => number;
   /** The same masking as HTTP: parse and validation errors over the socket look exactly alike. */
   maskError: (error: unknown, message: string) => Error;
+  /**
+   * Takes a subscription setup slot before any GraphQL work on a subscribe frame; resolves to its
+   * release (idempotent). Bounds the work one burst of frames can queue in the event loop.
+   */
+  admitSubscribe: () => Promise<() => void>;
 }
 
 /** Per connection: the socket, the caller (from connection_init) and its live subscription ids. */
@@ -31,6 +37,8 @@ interface ConnectionExtra {
   viewer?: Viewer;
   subscriptions: Set<string>;
   expiryTimer?: NodeJS.Timeout;
+  /** Setup slots held by operations of this connection, by operation id, until their first answer. */
+  setups: Map<string, () => void>;
 }
 
 /** graphql-ws on the GraphQL path of the same HTTP server, with the same schema, auth and masking. */
@@ -63,6 +71,21 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       if (extra.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
         return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
       }
+      // Frames of a reconnect storm wait here, cheaply, instead of all running their GraphQL work in
+      // one event-loop turn (store replies would then wait behind it past their timeout).
+      const taken = await opts.admitSubscribe();
+      const slot = () => {
+        if (extra.setups.get(id) === slot) extra.setups.delete(id);
+        taken();
+      };
+      extra.setups.get(id)?.();
+      extra.setups.set(id, slot);
+      const refuse = (errors: GraphQLError[]) => {
+        slot();
+        return errors;
+      };
+      // The socket may have closed while this frame waited (its close already gave back every slot).
+      if (extra.socket.readyState !== extra.socket.OPEN) return refuse([new GraphQLError('Connection closed')]);
       const enveloped = opts.yoga.getEnveloped({ request: wsRequest, wsViewer: extra.viewer ?? null, params: payload });
       const mask = (errors: readonly unknown[]) =>
         errors.map((e) => opts.maskError(e, 'Unexpected error.')).filter((e): e is GraphQLError => e instanceof GraphQLError);
@@ -72,26 +95,42 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
         // Request limits may throw instead of returning errors; either way the client gets an error
         // frame (never a 4500 close whose reason would carry the message).
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return mask(errors);
+        if (errors.length > 0) return refuse(mask(errors));
       } catch (err) {
-        return mask([err instanceof GraphQLError ? err : new GraphQLError('Invalid request', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+        return refuse(mask([err instanceof GraphQLError ? err : new GraphQLError('Invalid request', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]));
       }
       extra.subscriptions.add(id);
+      let contextValue: GraphQLContext;
+      try {
+        contextValue = await enveloped.contextFactory();
+      } catch (err) {
+        slot();
+        throw err;
+      }
+      // The payoutStatus resolver keeps the slot until its snapshot is read; anything else gives it back
+      // when it answers (onError, onComplete) or the socket closes.
+      contextValue.setupSlot = slot;
       const args: ExecutionArgs = {
         schema: enveloped.schema,
         document,
         operationName: payload.operationName ?? null,
         variableValues: payload.variables ?? null,
-        contextValue: await enveloped.contextFactory(),
+        contextValue,
         rootValue: { execute: enveloped.execute as Enveloped['execute'], subscribe: enveloped.subscribe as Enveloped['subscribe'] },
       };
       return args;
     },
+    onError: (ctx, id) => {
+      releaseSetup(ctx.extra, id);
+    },
     onComplete: (ctx, id) => {
       ctx.extra.subscriptions.delete(id);
+      releaseSetup(ctx.extra, id);
     },
     onClose: (ctx) => {
       if (ctx.extra.expiryTimer) clearTimeout(ctx.extra.expiryTimer);
+      for (const release of ctx.extra.setups.values()) release();
+      ctx.extra.setups.clear();
     },
   });
 
@@ -144,7 +183,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
             });
           }),
       },
-      { socket, subscriptions: new Set() },
+      { socket, subscriptions: new Set(), setups: new Map() },
     );
     socket.once('close', (code, reason) => {
       void closed(code, String(reason));
@@ -177,6 +216,13 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+function releaseSetup(extra: ConnectionExtra, id: string): void {
+  const release = extra.setups.get(id);
+  if (!release) return;
+  extra.setups.delete(id);
+  release();
 }
 
 type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;

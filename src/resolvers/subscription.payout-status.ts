@@ -20,7 +20,7 @@ builder.subscriptionField('payoutStatus', (t) =>
     subscribe: async (_root, { payoutId }, ctx) => {
       const viewer = requireViewer(ctx);
       // Authorized before anything is subscribed: someone else's payout looks like a missing one.
-      return ctx.payouts.openStatusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound);
+      return ctx.payouts.openStatusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound, ctx.setupSlot);
     },
     resolve: (payout: Payout, _args, ctx) => {
       // Each event reads through fresh loaders: no event sees another's cached upstream data.

@@ -124,15 +124,15 @@ export class PayoutService {
    * until its snapshot is read (see settings.subscribeSetupsInFlight). Someone else's payout looks like
    * a missing one, and nothing is watched for it.
    */
-  async openStatusStream(viewer: Viewer, payoutId: string, load: (id: string) => Promise<Payout | null>, onMissing: () => Error): Promise<PayoutStatusStream> {
-    const release = await this.setups.acquire();
-    // A stream that is neither pulled nor ended (its consumer vanished in between) gives the slot back anyway.
-    const guard = setTimeout(release, SETUP_GUARD_MS);
-    guard.unref();
-    const done = () => {
-      clearTimeout(guard);
-      release();
-    };
+  async openStatusStream(
+    viewer: Viewer,
+    payoutId: string,
+    load: (id: string) => Promise<Payout | null>,
+    onMissing: () => Error,
+    /** A slot the transport already took (see admitSubscribe). */
+    admitted?: () => void,
+  ): Promise<PayoutStatusStream> {
+    const done = admitted ?? (await this.admitSubscribe());
     try {
       if (!(await this.isVisible(viewer, payoutId))) throw onMissing();
       return this.statusStream(viewer, payoutId, load, onMissing, done);
@@ -140,6 +140,20 @@ export class PayoutService {
       done();
       throw err;
     }
+  }
+
+  /**
+   * Takes a subscription setup slot (waiting for one if all are taken). The returned function gives it
+   * back and may be called any number of times; a slot nobody gives back returns by itself after 10 s.
+   */
+  async admitSubscribe(): Promise<() => void> {
+    const release = await this.setups.acquire();
+    const guard = setTimeout(release, SETUP_GUARD_MS);
+    guard.unref();
+    return () => {
+      clearTimeout(guard);
+      release();
+    };
   }
 
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
