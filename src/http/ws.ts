@@ -37,8 +37,8 @@ interface ConnectionExtra {
   viewer?: Viewer;
   subscriptions: Set<string>;
   expiryTimer?: NodeJS.Timeout;
-  /** Setup slots held by operations of this connection, by operation id, until their first answer. */
-  setups: Map<string, () => void>;
+  /** Setup slots held by operations of this connection, by operation id, until their first answer (none: no map). */
+  setups?: Map<string, () => void>;
 }
 
 /** graphql-ws on the GraphQL path of the same HTTP server, with the same schema, auth and masking. */
@@ -73,13 +73,19 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       }
       // Frames of a reconnect storm wait here, cheaply, instead of all running their GraphQL work in
       // one event-loop turn (store replies would then wait behind it past their timeout).
-      const taken = await opts.admitSubscribe();
+      let taken: (() => void) | undefined = await opts.admitSubscribe();
+      // Holds nothing once called (a live subscription's context keeps it).
       const slot = () => {
-        if (extra.setups.get(id) === slot) extra.setups.delete(id);
-        taken();
+        if (extra.setups?.get(id) === slot) {
+          extra.setups.delete(id);
+          if (extra.setups.size === 0) delete extra.setups;
+        }
+        const t = taken;
+        taken = undefined;
+        t?.();
       };
-      extra.setups.get(id)?.();
-      extra.setups.set(id, slot);
+      extra.setups?.get(id)?.();
+      (extra.setups ??= new Map()).set(id, slot);
       const refuse = (errors: GraphQLError[]) => {
         slot();
         return errors;
@@ -129,8 +135,8 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
     },
     onClose: (ctx) => {
       if (ctx.extra.expiryTimer) clearTimeout(ctx.extra.expiryTimer);
-      for (const release of ctx.extra.setups.values()) release();
-      ctx.extra.setups.clear();
+      for (const release of [...(ctx.extra.setups?.values() ?? [])]) release();
+      delete ctx.extra.setups;
     },
   });
 
@@ -183,7 +189,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
             });
           }),
       },
-      { socket, subscriptions: new Set(), setups: new Map() },
+      { socket, subscriptions: new Set() },
     );
     socket.once('close', (code, reason) => {
       void closed(code, String(reason));
@@ -219,10 +225,8 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
 }
 
 function releaseSetup(extra: ConnectionExtra, id: string): void {
-  const release = extra.setups.get(id);
-  if (!release) return;
-  extra.setups.delete(id);
-  release();
+  // The slot removes itself from the map.
+  extra.setups?.get(id)?.();
 }
 
 type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;

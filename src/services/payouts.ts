@@ -147,12 +147,17 @@ export class PayoutService {
    * back and may be called any number of times; a slot nobody gives back returns by itself after 10 s.
    */
   async admitSubscribe(): Promise<() => void> {
-    const release = await this.setups.acquire();
-    const guard = setTimeout(release, SETUP_GUARD_MS);
+    let release: (() => void) | undefined = await this.setups.acquire();
+    let guard: NodeJS.Timeout | undefined = setTimeout(() => release?.(), SETUP_GUARD_MS);
     guard.unref();
+    // Drops what it holds once called: live subscriptions keep this function (context, stream), and a
+    // spent timer and releaser would cost every idle subscriber a few hundred bytes.
     return () => {
       clearTimeout(guard);
-      release();
+      guard = undefined;
+      const r = release;
+      release = undefined;
+      r?.();
     };
   }
 
