@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../auth/viewer.js';
@@ -37,6 +37,8 @@ interface ConnectionExtra {
   viewer?: Viewer;
   subscriptions: Set<string>;
   expiryTimer?: NodeJS.Timeout;
+  /** Subscribe frames of this connection waiting for a setup slot. */
+  admitting: number;
   /** Setup slots held by operations of this connection, by operation id, until their first answer (none: no map). */
   setups?: Map<string, () => void>;
 }
@@ -68,12 +70,19 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
     },
     onSubscribe: async (ctx, id, payload) => {
       const extra = ctx.extra;
-      if (extra.subscriptions.size >= opts.maxSubscriptionsPerConnection) {
+      // Frames still waiting for a setup slot count too: a connection cannot queue past its cap.
+      if (extra.subscriptions.size + extra.admitting >= opts.maxSubscriptionsPerConnection) {
         return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
       }
       // Frames of a reconnect storm wait here, cheaply, instead of all running their GraphQL work in
       // one event-loop turn (store replies would then wait behind it past their timeout).
-      let taken: (() => void) | undefined = await opts.admitSubscribe();
+      extra.admitting++;
+      let taken: (() => void) | undefined;
+      try {
+        taken = await opts.admitSubscribe();
+      } finally {
+        extra.admitting--;
+      }
       // Holds nothing once called (a live subscription's context keeps it).
       const slot = () => {
         if (extra.setups?.get(id) === slot) {
@@ -105,6 +114,9 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       } catch (err) {
         return refuse(mask([err instanceof GraphQLError ? err : new GraphQLError('Invalid request', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]));
       }
+      // Only subscriptions keep the slot through their setup: a query or mutation over the socket (a
+      // payout can take seconds at ZoPay) must not hold subscription slots.
+      if (getOperationAST(document, payload.operationName ?? null)?.operation !== 'subscription') slot();
       extra.subscriptions.add(id);
       let contextValue: GraphQLContext;
       try {
@@ -189,7 +201,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
             });
           }),
       },
-      { socket, subscriptions: new Set() },
+      { socket, subscriptions: new Set(), admitting: 0 },
     );
     socket.once('close', (code, reason) => {
       void closed(code, String(reason));

@@ -37,6 +37,10 @@ export class Semaphore {
       released = true;
       const next = this.queue[this.head];
       if (next === undefined) {
+        if (this.head > 0) {
+          this.queue = [];
+          this.head = 0;
+        }
         this.available++;
         return;
       }

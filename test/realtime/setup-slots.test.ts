@@ -81,6 +81,26 @@ describe('subscription setups in flight', () => {
     }
   });
 
+  it('counts frames waiting for a slot against the per-connection cap (100 here)', async () => {
+    const payoutId = await pay(stack.gateway.url, token, 'setup-slots-3', '+237670000005');
+    const owners = stack.gateway.state.stores.owners;
+    const getOwner = owners.getOwner.bind(owners);
+    // Slow owner reads keep the 4 slots busy, so most frames are still waiting when the rest arrive.
+    owners.getOwner = async (id) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return getOwner(id);
+    };
+    try {
+      const { socket, frames } = await connect();
+      for (let i = 0; i < 130; i++) subscribe(socket, `c${i}`, payoutId);
+      const limited = () => frames.filter((f) => f.type === 'error' && JSON.stringify(f.payload).includes('RATE_LIMITED'));
+      await until(() => frames.filter((f) => f.type === 'next').length === 100 && limited().length === 30, 20_000, '100 snapshots and 30 refusals');
+      socket.close();
+    } finally {
+      owners.getOwner = getOwner;
+    }
+  });
+
   it('gives the slot back when a setup fails or ends early', async () => {
     const payoutId = await pay(stack.gateway.url, token, 'setup-slots-2', '+237670000005');
     const { socket, frames } = await connect();
