@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ZoPayBadResponseError } from './errors.js';
 import { translateTransportError, type TransportFailureContext } from './transport-errors.js';
@@ -145,28 +145,37 @@ const trackStart: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (optio
   });
 };
 
-/** Reads the body up to `maxBytes` (events rather than an async iterator: this runs on every call). */
+/**
+ * Reads the body up to `maxBytes` (events rather than an async iterator: this runs on every call).
+ * `finished` also settles for a body that errored or closed before we listened, so a read never hangs.
+ */
 function readLimited(body: Readable, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
+    let settled = false;
+    const text = () => (chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    const stopWatching = finished(body, (err) => {
+      if (settled) return;
+      settled = true;
+      if (err) reject(err);
+      else resolve({ text: text(), truncated: false });
+    });
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
       const room = maxBytes - size;
       if (chunk.length > room) {
         chunks.push(chunk.subarray(0, room));
-        body.off('data', onData);
-        body.off('error', reject);
+        settled = true;
+        stopWatching();
         body.on('error', () => undefined);
         body.destroy();
-        resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated: true });
+        resolve({ text: text(), truncated: true });
         return;
       }
       chunks.push(chunk);
       size += chunk.length;
-    };
-    body.on('data', onData);
-    body.once('error', reject);
-    body.once('end', () => resolve({ text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'), truncated: false }));
+    });
   });
 }
 
