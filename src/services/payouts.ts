@@ -162,24 +162,21 @@ export class PayoutService {
   }
 
   /** Live status of one payout for one subscriber (subscribe → snapshot → stream). */
-  statusStream(
+  private statusStream(
     viewer: Viewer,
     payoutId: string,
     load: (id: string) => Promise<Payout | null>,
     onMissing: () => Error,
-    onSetupDone?: () => void,
+    onSetupDone: () => void,
   ): PayoutStatusStream {
     const active = this.subscriptionsByCaller.get(viewer.sub) ?? 0;
-    if (active >= this.deps.settings.subscriptionsPerCaller) {
-      onSetupDone?.();
-      throw rateLimitedError(5);
-    }
+    if (active >= this.deps.settings.subscriptionsPerCaller) throw rateLimitedError(5);
     this.subscriptionsByCaller.set(viewer.sub, active + 1);
     const stream = payoutStatusStream({
       hub: this.hub,
       payoutId,
       onMissing,
-      ...(onSetupDone ? { onSetupDone } : {}),
+      onSetupDone,
       translate: (err) => (err instanceof GraphQLError ? err : this.translate(err, 'read')),
       onEnd: () => {
         const n = (this.subscriptionsByCaller.get(viewer.sub) ?? 1) - 1;

@@ -14,3 +14,9 @@ export function validateLock(input: IdempotencyLockInput): void {
   assertKeyPart('scope', input.scope);
   assertKeyPart('lockOwner', input.lockOwner);
 }
+
+export function validateComplete(input: IdempotencyLockInput & { result: string; recordTtlSeconds: number }): void {
+  validateLock(input);
+  assertPositiveInt('recordTtlSeconds', input.recordTtlSeconds);
+  if (typeof input.result !== 'string') throw new TypeError('result must be a string');
+}

@@ -6,8 +6,8 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
 } from '../types.js';
-import { validateBegin, validateLock } from '../idempotency-args.js';
-import { assertKeyPart, assertPositiveInt } from '../validate.js';
+import { validateBegin, validateComplete, validateLock } from '../idempotency-args.js';
+import { assertKeyPart } from '../validate.js';
 import { TtlMap } from './ttl-map.js';
 
 /** In-memory idempotency records; the twin of redis/scripts.ts's IDEMPOTENCY_* scripts. */
@@ -55,9 +55,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(input: IdempotencyLockInput & { result: string; recordTtlSeconds: number }): Promise<boolean> {
-    validateLock(input);
-    assertPositiveInt('recordTtlSeconds', input.recordTtlSeconds);
-    if (typeof input.result !== 'string') throw new TypeError('result must be a string');
+    validateComplete(input);
     const rec = this.owned(input);
     if (rec === undefined) return false;
     const done: IdempotencyRecord = {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { validateBegin, validateLock } from '../idempotency-args.js';
+import { validateBegin, validateComplete } from '../idempotency-args.js';
 import { encodePayout } from '../payout-codec.js';
 import { decodeQuote } from '../quote-codec.js';
 import { validateRateLimit } from '../rate-limit-math.js';
@@ -52,9 +52,7 @@ export class RedisExecuteStore implements ExecuteStore {
   async finish({ payout, owner, lock, result, recordTtlSeconds }: ExecuteFinishInput): Promise<ExecuteFinishResult> {
     assertKeyPart('payoutId', payout.id);
     assertKeyPart('sub', owner);
-    validateLock(lock);
-    assertPositiveInt('recordTtlSeconds', recordTtlSeconds);
-    if (typeof result !== 'string') throw new TypeError('result must be a string');
+    validateComplete({ ...lock, result, recordTtlSeconds });
     const keys = [this.keys.status(payout.id), this.keys.owner(payout.id), this.keys.ownerIndex(owner), this.keys.idempotency(lock.scope)];
     const args = [
       encodePayout(payout),

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { validateBegin, validateLock } from '../idempotency-args.js';
+import { validateBegin, validateComplete, validateLock } from '../idempotency-args.js';
 import type {
   Clock,
   IdempotencyBeginInput,
@@ -8,7 +8,7 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
 } from '../types.js';
-import { assertKeyPart, assertPositiveInt } from '../validate.js';
+import { assertKeyPart } from '../validate.js';
 import { replyArray, replyNumber, replyString, storeCall } from './call.js';
 import type { RedisKeys } from './keys.js';
 import { IDEMPOTENCY_BEGIN, IDEMPOTENCY_COMPLETE, IDEMPOTENCY_MARK_UNKNOWN, IDEMPOTENCY_RELEASE } from './scripts.js';
@@ -43,9 +43,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(input: IdempotencyLockInput & { result: string; recordTtlSeconds: number }): Promise<boolean> {
-    validateLock(input);
-    assertPositiveInt('recordTtlSeconds', input.recordTtlSeconds);
-    if (typeof input.result !== 'string') throw new TypeError('result must be a string');
+    validateComplete(input);
     return this.owned('idempotency complete', IDEMPOTENCY_COMPLETE, input, [input.result, input.recordTtlSeconds]);
   }
 
