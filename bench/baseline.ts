@@ -43,7 +43,41 @@ const EXECUTE_PATH = '/api/v1/disbursements/execute';
 
 const badRequest = (res: ServerResponse, message: string) => sendJson(res, 400, { errors: [{ message }] });
 
-export async function startBaseline(opts: BaselineOptions): Promise<Baseline> {
+/** The baseline's answer to one execute: what the GraphQL answer's `executeDisbursement` holds. */
+export interface PayoutAnswer {
+  __typename: 'Payout';
+  id: string;
+  status: string;
+  isFinal: false;
+  correlationId: string | null;
+}
+
+export interface ExecuteRequest {
+  quoteId: string;
+  idempotencyKey: string;
+  msisdn: string;
+}
+
+/** The upstream answered something else than 2xx: the caller turns it into a failing answer. */
+export class UpstreamRefused extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly text: string,
+  ) {
+    super(`upstream answered ${statusCode}`);
+  }
+}
+
+/**
+ * The whole upstream side of one execute, as the gateway's ZoPayClient does it on the wire: derive the
+ * upstream idempotency key, sign (same body string, same six x-zo-* headers), one request over a
+ * keep-alive Pool configured like the gateway's transport, map the reply with the gateway's own parser.
+ * The bare baseline and the floors (floors.ts) share it, so they differ only in what is in front of it.
+ */
+export function createExecutePayer(opts: Pick<BaselineOptions, 'upstreamUrl' | 'credentials' | 'sub'>): {
+  pay(input: ExecuteRequest): Promise<PayoutAnswer>;
+  close(): Promise<void>;
+} {
   const { apiKey, apiSecret, origin } = opts.credentials;
   // The gateway transport's pool settings (src/zopay/transport.ts defaults and config defaults).
   const pool = new Pool(new URL(opts.upstreamUrl).origin, {
@@ -53,6 +87,32 @@ export async function startBaseline(opts: BaselineOptions): Promise<Baseline> {
     headersTimeout: 10_000,
     bodyTimeout: 10_000,
   });
+  return {
+    async pay({ quoteId, idempotencyKey, msisdn }) {
+      const body = JSON.stringify({
+        quote_id: quoteId,
+        idempotency_key: upstreamIdempotencyKey(opts.sub, idempotencyKey),
+        recipient: { msisdn: toMsisdn(msisdn) ?? msisdn },
+      });
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const nonce = randomUUID();
+      const upstream = await pool.request({
+        method: 'POST',
+        path: EXECUTE_PATH,
+        headers: { ...signedHeaders({ method: 'POST', path: EXECUTE_PATH, body, timestamp, nonce, origin }, { apiKey, apiSecret }), 'content-type': 'application/json' },
+        body,
+      });
+      const text = await upstream.body.text();
+      if (upstream.statusCode < 200 || upstream.statusCode > 299) throw new UpstreamRefused(upstream.statusCode, text);
+      const payout = parseExecuteResponse(text);
+      return { __typename: 'Payout', id: payout.id, status: payout.status, isFinal: false, correlationId: payout.correlationId ?? null };
+    },
+    close: () => pool.close(),
+  };
+}
+
+export async function startBaseline(opts: BaselineOptions): Promise<Baseline> {
+  const payer = createExecutePayer(opts);
 
   async function execute(res: ServerResponse, raw: Buffer): Promise<void> {
     let input: unknown;
@@ -65,35 +125,12 @@ export async function startBaseline(opts: BaselineOptions): Promise<Baseline> {
     if (typeof quoteId !== 'string' || typeof idempotencyKey !== 'string' || typeof msisdn !== 'string') {
       return badRequest(res, 'quoteId, idempotencyKey and msisdn are required strings');
     }
-    const body = JSON.stringify({
-      quote_id: quoteId,
-      idempotency_key: upstreamIdempotencyKey(opts.sub, idempotencyKey),
-      recipient: { msisdn: toMsisdn(msisdn) ?? msisdn },
-    });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = randomUUID();
-    const upstream = await pool.request({
-      method: 'POST',
-      path: EXECUTE_PATH,
-      headers: { ...signedHeaders({ method: 'POST', path: EXECUTE_PATH, body, timestamp, nonce, origin }, { apiKey, apiSecret }), 'content-type': 'application/json' },
-      body,
-    });
-    const text = await upstream.body.text();
-    if (upstream.statusCode < 200 || upstream.statusCode > 299) {
-      return sendJson(res, 502, { errors: [{ message: `upstream answered ${upstream.statusCode}`, upstream: text.slice(0, 500) }] });
+    try {
+      sendJson(res, 200, { data: { executeDisbursement: await payer.pay({ quoteId, idempotencyKey, msisdn }) } });
+    } catch (err) {
+      if (!(err instanceof UpstreamRefused)) throw err;
+      sendJson(res, 502, { errors: [{ message: err.message, upstream: err.text.slice(0, 500) }] });
     }
-    const payout = parseExecuteResponse(text);
-    sendJson(res, 200, {
-      data: {
-        executeDisbursement: {
-          __typename: 'Payout',
-          id: payout.id,
-          status: payout.status,
-          isFinal: false,
-          correlationId: payout.correlationId ?? null,
-        },
-      },
-    });
   }
 
   function webhook(req: { headers: Record<string, string | string[] | undefined> }, res: ServerResponse, raw: Buffer): void {
@@ -125,7 +162,7 @@ export async function startBaseline(opts: BaselineOptions): Promise<Baseline> {
     url,
     close: async () => {
       await closeServer(server);
-      await pool.close();
+      await payer.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --enforce]`: starts redis-server, the stub upstream, the bare baseline
- * and the gateway (each its own process, the gateway with the production configuration we deploy), and
- * for the subscription scenarios the raw ws baseline, the subscriber fleet and the bare graphql-ws server;
+ * and the gateway (each its own process, the gateway with the production configuration we deploy), for
+ * the execute scenario the two floors (floors.ts), and for the subscription scenarios the raw ws baseline, the subscriber fleet and the bare graphql-ws server;
  * runs the scenarios with ABAB rounds against loopback, prints the table with the command, versions and
  * core count, writes bench/results/latest.json, and stops every child it started.
  *
@@ -20,8 +20,9 @@ import type { BenchContext, Problem, Secrets } from './lib/context.js';
 import { describeEnvironment, renderEnvironment } from './lib/environment.js';
 import { parseOptions, SUBSCRIPTION_SCENARIOS, USAGE, wantsHelp, type ScenarioId } from './lib/options.js';
 import { preflight } from './lib/preflight.js';
-import { benchCpuSeconds, buildChildren, machineCpuSeconds, spawnTsChild, startRedis, stopAll } from './lib/processes.js';
+import { benchCpuSeconds, buildChildren, machineCpuSeconds, spawnTsChild, startRedis, stopAll, type ChildHandle } from './lib/processes.js';
 import { renderNotes, renderProblems, renderTable, writeResults, type ScenarioRow } from './lib/report.js';
+import { FLOORS, type Floor } from './floors.js';
 import { executeLatency } from './scenarios/execute-latency.js';
 import { executeThroughput } from './scenarios/execute-throughput.js';
 import { fanoutRate } from './scenarios/fanout-rate.js';
@@ -31,7 +32,8 @@ import { upstreamReads } from './scenarios/reads.js';
 import { subscribers10k } from './scenarios/subscribers-10k.js';
 import { webhooks } from './scenarios/webhooks.js';
 
-const SCENARIO_RUNNERS: Record<ScenarioId, (ctx: BenchContext) => Promise<ScenarioRow>> = {
+/** A scenario's row, or its row followed by reference rows (the execute floors). */
+const SCENARIO_RUNNERS: Record<ScenarioId, (ctx: BenchContext) => Promise<ScenarioRow | ScenarioRow[]>> = {
   execute: executeThroughput,
   latency: executeLatency,
   webhooks,
@@ -138,6 +140,22 @@ async function main(argv: readonly string[]): Promise<number> {
     }),
   ]);
   log(`started: redis ${redis.url}, stub ${stub.url}, baseline ${baseline.url}, gateway ${gateway.url}`);
+  // The execute scenario's references: a GraphQL layer doing the baseline's work and nothing else.
+  const floorEnv = (floor: Floor) => ({
+    ...baseEnv(),
+    FLOOR: floor,
+    BASELINE_UPSTREAM_URL: stub.url,
+    BASELINE_SUB: sub,
+    ZOPAY_API_KEY: secrets.apiKey,
+    ZOPAY_API_SECRET: secrets.apiSecret,
+    ZOPAY_ORIGIN: secrets.origin,
+  });
+  const floors: Record<Floor, ChildHandle> | undefined = options.scenarios.includes('execute')
+    ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f)))).then((handles) =>
+        Object.fromEntries(FLOORS.map((f, i) => [f, handles[i] as ChildHandle])) as Record<Floor, ChildHandle>,
+      )
+    : undefined;
+  if (floors) log(`started: floors ${FLOORS.map((f) => `${f} ${floors[f].url}`).join(', ')}`);
   // The subscription scenarios' processes: the WebSocket clients (and the webhook sender) in a process of
   // their own, the raw ws broadcast baseline, and the bare graphql-ws server of the heap scenario.
   const subscriptionsWanted = options.scenarios.some((id) => SUBSCRIPTION_SCENARIOS.includes(id));
@@ -175,6 +193,7 @@ async function main(argv: readonly string[]): Promise<number> {
     stub,
     baseline,
     gateway,
+    ...(floors ? { floors } : {}),
     ...(wsBaseline ? { wsBaseline } : {}),
     ...(subscribers ? { subscribers } : {}),
     ...(bareGraphqlWs ? { bareGraphqlWs } : {}),
@@ -192,7 +211,9 @@ async function main(argv: readonly string[]): Promise<number> {
       const bench0 = benchCpuSeconds();
       const t0 = performance.now();
       try {
-        const row = await SCENARIO_RUNNERS[id](ctx);
+        const produced = await SCENARIO_RUNNERS[id](ctx);
+        const [row, ...references] = Array.isArray(produced) ? produced : [produced];
+        if (!row) throw new Error(`scenario ${id} produced no row`);
         // Other work on the machine moves every figure: say how much there was during this scenario.
         const machine1 = machineCpuSeconds();
         if (machine0 !== undefined && machine1 !== undefined) {
@@ -203,7 +224,7 @@ async function main(argv: readonly string[]): Promise<number> {
           // Both a share and an amount: a scenario of a fraction of a second is all 10 ms clock ticks.
           if (share >= 0.05 && foreign >= 0.5) row.notes.push(`other processes used ${(share * 100).toFixed(0)} % of the machine's CPU during this scenario: figures disturbed`);
         }
-        rows.push(row);
+        rows.push(row, ...references);
       } catch (err) {
         problems.push({ scenario: id, side: 'setup', message: err instanceof Error ? err.message : String(err) });
         log(`  ${id} aborted: ${err instanceof Error ? err.message : String(err)}`);
@@ -233,7 +254,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   log(`results:  ${RESULTS_FILE}`);
 
-  const missed = rows.filter((r) => !r.pass);
+  const missed = rows.filter((r) => !r.pass && !r.reference);
   if (problems.length > 0) {
     log(`\nFAILED: ${problems.length} problem(s):\n${renderProblems(problems)}`);
     return 1;

@@ -1,7 +1,8 @@
 /**
  * Alternating rounds: baseline, candidate, baseline, candidate… each with its own warm-up, so slow drift
- * of the machine (thermal, other tenants) hits both sides alike. Every failed request of a warm-up or a
- * measured run becomes a Problem (the run then exits non-zero).
+ * of the machine (thermal, other tenants) hits both sides alike. A scenario with reference sides (the
+ * execute floors) runs them in every round too, after the two: baseline, candidate, floors, baseline…
+ * Every failed request of a warm-up or a measured run becomes a Problem (the run then exits non-zero).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext, Side } from './context.js';
@@ -12,8 +13,8 @@ export type Phase = 'warmup' | 'measure';
 
 const SETTLE_MS = 500;
 
-export interface RoundSample<T extends RunResult> {
-  side: Side;
+export interface RoundSample<T extends RunResult, S extends string = Side> {
+  side: S;
   round: number;
   result: T;
 }
@@ -27,7 +28,7 @@ export function fmtRun(r: RunResult): string {
   return `${Math.round(r.rps).toLocaleString('en-US')} ok/s, ${lat}${unsent}${failed ? `, ${failed} FAILED` : ''}`;
 }
 
-export function noteFailures(ctx: BenchContext, scenario: string, side: Side, phase: Phase, round: number, r: RunResult): void {
+export function noteFailures(ctx: BenchContext, scenario: string, side: string, phase: Phase, round: number, r: RunResult): void {
   const failed = failedCount(r);
   if (failed === 0) return;
   const parts = [
@@ -45,14 +46,16 @@ export function noteFailures(ctx: BenchContext, scenario: string, side: Side, ph
   });
 }
 
-export async function abab<T extends RunResult>(
+export async function abab<T extends RunResult, S extends string = Side>(
   ctx: BenchContext,
   scenario: string,
-  runners: Record<Side, SideRunner<T>>,
-): Promise<RoundSample<T>[]> {
-  const samples: RoundSample<T>[] = [];
+  runners: Record<Side, SideRunner<T>> & Record<S, SideRunner<T>>,
+): Promise<RoundSample<T, Side | S>[]> {
+  const samples: RoundSample<T, Side | S>[] = [];
+  // Baseline and candidate first, then any reference sides in the order given.
+  const order = ['baseline', 'candidate', ...Object.keys(runners).filter((k) => k !== 'baseline' && k !== 'candidate')] as (Side | S)[];
   for (let round = 1; round <= ctx.options.rounds; round++) {
-    for (const side of ['baseline', 'candidate'] as const) {
+    for (const side of order) {
       if (ctx.options.warmupS > 0) {
         const warm = await runners[side]('warmup', round);
         noteFailures(ctx, scenario, side, 'warmup', round, warm);
@@ -68,17 +71,17 @@ export async function abab<T extends RunResult>(
   return samples;
 }
 
-export function results<T extends RunResult>(samples: readonly RoundSample<T>[], side: Side): T[] {
+export function results<T extends RunResult, S extends string>(samples: readonly RoundSample<T, S>[], side: S): T[] {
   return samples.filter((s) => s.side === side).map((s) => s.result);
 }
 
 /** Mean over the measured rounds of one side. */
-export function sideMean<T extends RunResult>(samples: readonly RoundSample<T>[], side: Side, pick: (r: T) => number): number {
+export function sideMean<T extends RunResult, S extends string>(samples: readonly RoundSample<T, S>[], side: S, pick: (r: T) => number): number {
   return mean(samples.filter((s) => s.side === side).map((s) => pick(s.result)));
 }
 
 /** "min–max" of one side, for the notes. */
-export function sideSpread<T extends RunResult>(samples: readonly RoundSample<T>[], side: Side, pick: (r: T) => number, digits = 0): string {
+export function sideSpread<T extends RunResult, S extends string>(samples: readonly RoundSample<T, S>[], side: S, pick: (r: T) => number, digits = 0): string {
   const v = samples.filter((s) => s.side === side).map((s) => pick(s.result));
   return `${Math.min(...v).toFixed(digits)}–${Math.max(...v).toFixed(digits)}`;
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { FailureSample } from './load.js';
 import type { BenchOptions } from './options.js';
 import type { ChildHandle, RedisHandle } from './processes.js';
+import type { Floor } from '../floors.js';
 
 /** Per-run credentials: random, never the sandbox defaults (production config refuses those). */
 export interface Secrets {
@@ -17,7 +18,8 @@ export type Side = 'baseline' | 'candidate';
 /** Anything that makes the run fail: a non-2xx, an error, a GraphQL error, a wrong answer. */
 export interface Problem {
   scenario: string;
-  side: Side | 'setup';
+  /** baseline, candidate, a reference side (the execute floors) or setup. */
+  side: string;
   phase?: 'warmup' | 'measure';
   round?: number;
   message: string;
@@ -36,6 +38,8 @@ export interface BenchContext {
   stub: ChildHandle;
   baseline: ChildHandle;
   gateway: ChildHandle;
+  /** Started only when the execute scenario runs: the Yoga and graphql-js floors (floors.ts). */
+  floors?: Record<Floor, ChildHandle>;
   /** Started only when a subscription scenario runs: the raw `ws` broadcast baseline (ws-baseline.ts). */
   wsBaseline?: ChildHandle;
   /** The subscriber fleet: every WebSocket client and the webhook sender (subscribers.ts). */

@@ -6,7 +6,8 @@ import type { Environment } from './environment.js';
 import type { ScenarioId } from './options.js';
 
 export interface ScenarioRow {
-  id: ScenarioId;
+  /** The scenario's id; a reference row adds its side (`execute:yoga-floor`). */
+  id: ScenarioId | `${ScenarioId}:${string}`;
   title: string;
   baseline: string;
   candidate: string;
@@ -15,6 +16,8 @@ export interface ScenarioRow {
   latency: string;
   target: string;
   pass: boolean;
+  /** A reference row (no target of its own): printed as such and never counted as missed. */
+  reference?: boolean;
   /** The numbers behind the row, for latest.json. */
   values: Record<string, number>;
   notes: string[];
@@ -28,7 +31,7 @@ export const fmtMs = (n: number): string => (n === Number.POSITIVE_INFINITY ? 'â
 export function renderTable(rows: readonly ScenarioRow[]): string {
   const header = ['Scenario', 'Baseline', 'Candidate', 'Ratio', 'p50 / p99 ms (baseline â†’ candidate)', 'Target', 'Result'];
   const lines = [header, header.map(() => '---')];
-  for (const r of rows) lines.push([r.title, r.baseline, r.candidate, r.ratio, r.latency, r.target, r.pass ? 'pass' : 'FAIL']);
+  for (const r of rows) lines.push([r.title, r.baseline, r.candidate, r.ratio, r.latency, r.target, r.reference ? 'reference' : r.pass ? 'pass' : 'FAIL']);
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 

@@ -1,41 +1,87 @@
-/** (1) executeDisbursement throughput at N connections (closed loop) vs the bare baseline. Target ≥ 0.60×. */
-import { abab, results, sideMean, sideSpread } from '../lib/abab.js';
+/**
+ * (1) executeDisbursement throughput at N connections (closed loop) vs the bare baseline. Target ≥ 0.60×.
+ *
+ * Each round also runs the two floors (floors.ts: stock Yoga, and a hand-written graphql-js handler, each
+ * doing the baseline's upstream work and nothing else) under the same load. They are reference rows: how
+ * much of the baseline's throughput a GraphQL layer keeps on this machine before any of the gateway's own
+ * work (auth, rate limits, idempotency, quote check, records, all in Redis).
+ */
+import { abab, results, sideMean, sideSpread, type RoundSample } from '../lib/abab.js';
 import type { BenchContext } from '../lib/context.js';
-import { cpuPerRequest, withCpu } from '../lib/cpu.js';
-import { closedLoop } from '../lib/load.js';
+import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
+import { closedLoop, type LoadSpec } from '../lib/load.js';
 import { fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
+import { FLOOR_PATH, FLOORS, type Floor } from '../floors.js';
 import { prepareExecuteLoad } from './execute-load.js';
 
 export const THROUGHPUT_TARGET = 0.6;
 
-export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow> {
+type FloorSide = `${Floor}-floor`;
+const floorSide = (f: Floor): FloorSide => `${f}-floor`;
+const FLOOR_TITLES: Record<Floor, string> = {
+  yoga: 'reference: stock Yoga doing only the baseline’s work',
+  'graphql-js': 'reference: hand-written graphql-js handler doing only the baseline’s work',
+};
+
+export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow[]> {
   const { connections, warmupS, durationS } = ctx.options;
   const { specs } = await prepareExecuteLoad(ctx, 'execute');
-  // Every process on both sides: CPU burnt by the idle side (leftover work, GC) shows up too.
-  const all = [ctx.gateway, ctx.baseline, ctx.redis, ctx.stub];
-  const watched = { baseline: all, candidate: all };
-  const run = (side: 'baseline' | 'candidate') => (phase: 'warmup' | 'measure') =>
-    withCpu(watched[side], () => closedLoop(specs[side], { connections, durationS: phase === 'warmup' ? warmupS : durationS }));
-  const samples = await abab(ctx, 'execute', { baseline: run('baseline'), candidate: run('candidate') });
+  const floors = ctx.floors;
+  // Every process on every side: CPU burnt by an idle side (leftover work, GC) shows up too.
+  const all = [ctx.gateway, ctx.baseline, ctx.redis, ctx.stub, ...(floors ? FLOORS.map((f) => floors[f]) : [])];
+  const run = (spec: LoadSpec) => (phase: 'warmup' | 'measure') =>
+    withCpu(all, () => closedLoop(spec, { connections, durationS: phase === 'warmup' ? warmupS : durationS }));
+  const floorRunners = Object.fromEntries(
+    floors
+      ? FLOORS.map((f) => [
+          floorSide(f),
+          run({ ...specs.candidate, origin: floors[f].url, path: FLOOR_PATH, headers: { 'content-type': 'application/json' } }),
+        ])
+      : [],
+  ) as Record<FloorSide, ReturnType<typeof run>>;
+  const samples = await abab(ctx, 'execute', { baseline: run(specs.baseline), candidate: run(specs.candidate), ...floorRunners });
 
   const base = sideMean(samples, 'baseline', (r) => r.rps);
   const cand = sideMean(samples, 'candidate', (r) => r.rps);
   const ratio = cand / base;
-  const lat = (side: 'baseline' | 'candidate', p: 'p50' | 'p99') => sideMean(samples, side, (r) => r.latency[p]);
-  return {
+  const lat = (side: string, p: 'p50' | 'p99') => sideMean(samples, side, (r) => r.latency[p]);
+  const latency = (side: string) => `${fmtMs(lat('baseline', 'p50'))} / ${fmtMs(lat('baseline', 'p99'))} → ${fmtMs(lat(side, 'p50'))} / ${fmtMs(lat(side, 'p99'))}`;
+  const floorRatios = floors ? FLOORS.map((f) => `${f} floor ${(sideMean(samples, floorSide(f), (r) => r.rps) / base).toFixed(2)}×`) : [];
+  const row: ScenarioRow = {
     id: 'execute',
     title: `executeDisbursement throughput, ${connections} connections (req/s)`,
     baseline: fmtInt(base),
     candidate: fmtInt(cand),
     ratio: `${ratio.toFixed(2)}×`,
-    latency: `${fmtMs(lat('baseline', 'p50'))} / ${fmtMs(lat('baseline', 'p99'))} → ${fmtMs(lat('candidate', 'p50'))} / ${fmtMs(lat('candidate', 'p99'))}`,
+    latency: latency('candidate'),
     target: `≥ ${THROUGHPUT_TARGET.toFixed(2)}×`,
     pass: ratio >= THROUGHPUT_TARGET,
     values: { baselineRps: base, candidateRps: cand, ratio, baselineP99Ms: lat('baseline', 'p99'), candidateP99Ms: lat('candidate', 'p99') },
     notes: [
       `rounds: baseline ${sideSpread(samples, 'baseline', (r) => r.rps)} req/s, candidate ${sideSpread(samples, 'candidate', (r) => r.rps)} req/s`,
       `CPU ms per request: baseline run (${cpuPerRequest(results(samples, 'baseline'))}), candidate run (${cpuPerRequest(results(samples, 'candidate'))})`,
+      ...(floorRatios.length > 0 ? [`same rounds, same load: ${floorRatios.join(', ')} of the baseline (reference rows below)`] : []),
     ],
-    rounds: samples,
+    rounds: samples.filter((s) => s.side === 'baseline' || s.side === 'candidate'),
+  };
+  return [row, ...(floors ? FLOORS.map((f) => floorRow(f, samples, base, latency(floorSide(f)))) : [])];
+}
+
+function floorRow(floor: Floor, samples: readonly RoundSample<CpuRun, string>[], base: number, latency: string): ScenarioRow {
+  const side = floorSide(floor);
+  const rps = sideMean(samples, side, (r) => r.rps);
+  return {
+    id: `execute:${side}`,
+    title: FLOOR_TITLES[floor],
+    baseline: fmtInt(base),
+    candidate: fmtInt(rps),
+    ratio: `${(rps / base).toFixed(2)}×`,
+    latency,
+    target: '—',
+    pass: true,
+    reference: true,
+    values: { baselineRps: base, floorRps: rps, ratio: rps / base },
+    notes: [`rounds: ${sideSpread(samples, side, (r) => r.rps)} req/s; CPU ms per request: ${cpuPerRequest(results(samples, side))}`],
+    rounds: samples.filter((s) => s.side === side),
   };
 }
