@@ -10,6 +10,7 @@ import { abab, results, sideMean, sideSpread, type RoundSample } from '../lib/ab
 import type { BenchContext } from '../lib/context.js';
 import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
 import { closedLoop, type LoadSpec } from '../lib/load.js';
+import { commandStats, perUnit } from '../lib/redis-stats.js';
 import { fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
 import { FLOOR_PATH, FLOORS, type Floor } from '../floors.js';
 import { prepareExecuteLoad } from './execute-load.js';
@@ -29,8 +30,12 @@ export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow[
   const floors = ctx.floors;
   // Every process on every side: CPU burnt by an idle side (leftover work, GC) shows up too.
   const all = [ctx.gateway, ctx.baseline, ctx.redis, ctx.stub, ...(floors ? FLOORS.map((f) => floors[f]) : [])];
-  const run = (spec: LoadSpec) => (phase: 'warmup' | 'measure') =>
-    withCpu(all, () => closedLoop(spec, { connections, durationS: phase === 'warmup' ? warmupS : durationS }));
+  let warmupAnswers = 0;
+  const run = (spec: LoadSpec) => async (phase: 'warmup' | 'measure') => {
+    const r = await withCpu(all, () => closedLoop(spec, { connections, durationS: phase === 'warmup' ? warmupS : durationS }));
+    if (phase === 'warmup' && spec === specs.candidate) warmupAnswers += r.ok;
+    return r;
+  };
   const floorRunners = Object.fromEntries(
     floors
       ? FLOORS.map((f) => [
@@ -39,7 +44,12 @@ export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow[
         ])
       : [],
   ) as Record<FloorSide, ReturnType<typeof run>>;
+  // Only the candidate talks to Redis during the rounds (the quotes were created before the snapshot).
+  const redisBefore = await commandStats(ctx.redisClient);
   const samples = await abab(ctx, 'execute', { baseline: run(specs.baseline), candidate: run(specs.candidate), ...floorRunners });
+  const redisAfter = await commandStats(ctx.redisClient);
+  // Warm-ups count in Redis' figures but not in `ok`: divide by every answer of the candidate's runs.
+  const candidateAnswers = results(samples, 'candidate').reduce((n, r) => n + r.ok, 0) + warmupAnswers;
 
   const base = sideMean(samples, 'baseline', (r) => r.rps);
   const cand = sideMean(samples, 'candidate', (r) => r.rps);
@@ -60,6 +70,7 @@ export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow[
     notes: [
       `rounds: baseline ${sideSpread(samples, 'baseline', (r) => r.rps)} req/s, candidate ${sideSpread(samples, 'candidate', (r) => r.rps)} req/s`,
       `CPU ms per request: baseline run (${cpuPerRequest(results(samples, 'baseline'))}), candidate run (${cpuPerRequest(results(samples, 'candidate'))})`,
+      `Redis per candidate request (INFO commandstats): ${perUnit(redisBefore, redisAfter, candidateAnswers)}`,
       ...(floorRatios.length > 0 ? [`same rounds, same load: ${floorRatios.join(', ')} of the baseline (reference rows below)`] : []),
     ],
     rounds: samples.filter((s) => s.side === 'baseline' || s.side === 'candidate'),
