@@ -23,25 +23,38 @@ export interface GraphQLContext {
   setupSlot: (() => void) | undefined;
 }
 
-export function createLoaders(payouts: PayoutService): Loaders {
-  return {
-    payout: new DataLoader<string, Payout | null>((ids) => payouts.fetchPayouts(ids), { maxBatchSize: 25 }),
-  };
+/**
+ * An operation's loaders, built on first use (an idle subscription, or a mutation that reads nothing,
+ * holds none) and renewed per subscription event. The laziness lives on this object, not on the
+ * context: Yoga merges the context we build into its own with `Object.assign`, which reads a getter
+ * once and stores its value, so a lazy `loaders` getter on the context would build a DataLoader for
+ * every operation and could never be renewed.
+ */
+class OperationLoaders implements Loaders {
+  #payout: DataLoader<string, Payout | null> | undefined;
+  readonly #payouts: PayoutService;
+
+  constructor(payouts: PayoutService) {
+    this.#payouts = payouts;
+  }
+
+  get payout(): DataLoader<string, Payout | null> {
+    return (this.#payout ??= new DataLoader<string, Payout | null>((ids) => this.#payouts.fetchPayouts(ids), { maxBatchSize: 25 }));
+  }
+
+  renew(): void {
+    this.#payout = undefined;
+  }
 }
 
 export function createContext(opts: { viewer: Viewer | null; payouts: PayoutService; requestId: string }): GraphQLContext {
-  // Loaders are built on first use: an idle subscription holds none.
-  let loaders: Loaders | undefined;
+  const loaders = new OperationLoaders(opts.payouts);
   return {
     viewer: opts.viewer,
     payouts: opts.payouts,
     requestId: opts.requestId,
     setupSlot: undefined,
-    get loaders(): Loaders {
-      return (loaders ??= createLoaders(opts.payouts));
-    },
-    renewLoaders() {
-      loaders = undefined;
-    },
+    loaders,
+    renewLoaders: () => loaders.renew(),
   };
 }
