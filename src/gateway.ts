@@ -109,6 +109,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     dedupeTtlSeconds: config.webhookDedupeTtlSeconds,
     deliveries: state.stores.deliveries,
     bus: state.bus,
+    ...(state.deliveryChannel ? { publishChannel: state.deliveryChannel } : {}),
     log,
     clock,
     reconcile: (id) => payouts.refresh(id),

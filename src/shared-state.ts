@@ -16,6 +16,11 @@ export interface SharedState {
   stores: Stores;
   bus: EventBus;
   upstreamBudget: UpstreamBudget;
+  /**
+   * Set when the stores and the bus share one Redis: the bus channel of a payout, on which the webhook
+   * delivery store publishes an advance in the same script that records it.
+   */
+  deliveryChannel?: (payoutId: string) => string;
   /** Readiness: the store answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -69,6 +74,8 @@ export async function createSharedState(opts: {
     stores,
     bus,
     upstreamBudget: budgetOf(stores),
+    // Same connection, same prefix: the store's PUBLISH reaches exactly the bus's subscribers.
+    deliveryChannel: (payoutId) => bus.channelOf(payoutId),
     ping: async () => (await command.ping()) === 'PONG',
     close: async () => {
       await bus.close();

@@ -40,9 +40,16 @@ export interface RecordDeliveryInput {
   payout: Payout;
   /** How long the delivery id is remembered; must outlive ZoPay's retry schedule (~7 h) and replays. */
   dedupeTtlSeconds: number;
+  /**
+   * A pub/sub channel on the store's own server (the Redis event bus's channel of this payout): when the
+   * delivery advances the payout, the stored payout is published there in the same atomic step, so a
+   * webhook costs one round trip and no advance is recorded without its event. A store that cannot
+   * publish (memory) ignores it and says so with `published: false`; the caller then publishes itself.
+   */
+  publishTo?: string;
 }
 
-export type RecordDeliveryResult = { duplicate: true } | { duplicate: false; result: ApplyResult };
+export type RecordDeliveryResult = { duplicate: true } | { duplicate: false; result: ApplyResult; published: boolean };
 
 /**
  * Webhook deliveries: dedupe and apply in one atomic step. Either both happen or neither does, so a

@@ -14,6 +14,12 @@ export interface WebhookHandlerDeps {
   dedupeTtlSeconds: number;
   deliveries: WebhookDeliveryStore;
   bus: EventBus;
+  /**
+   * The bus channel of a payout when the delivery store and the bus share one Redis: the store then
+   * publishes an advance in the same script that records it (one round trip per webhook). Without it
+   * (memory), the handler publishes through the bus after recording.
+   */
+  publishChannel?: (payoutId: string) => string;
   log: Logger;
   clock: { now(): number };
   /** Conflicting finals: ask ZoPay (GET) and record what it says. */
@@ -26,9 +32,9 @@ export interface WebhookHandlerDeps {
 export type WebhookOutcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected' | 'too_large' | 'unavailable' | 'malformed';
 
 /**
- * POST /webhooks/zopay: raw bytes → size cap → verify → dedupe + apply (one atomic step) → publish → 2xx.
- * 2xx only once the event is recorded; 503 when it cannot be (ZoPay retries). Nothing is recorded or
- * published for a delivery that fails verification.
+ * POST /webhooks/zopay: raw bytes → size cap → verify → dedupe + apply + publish (one atomic step on
+ * Redis; with the memory stores the publish follows) → 2xx. 2xx only once the event is recorded; 503 when
+ * it cannot be (ZoPay retries). Nothing is recorded or published for a delivery that fails verification.
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
   const outcome = (o: WebhookOutcome) => deps.onOutcome?.(o);
@@ -90,6 +96,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
         deliveryId: deliveryId as string,
         payout: event.payout,
         dedupeTtlSeconds: deps.dedupeTtlSeconds,
+        ...(deps.publishChannel ? { publishTo: deps.publishChannel(event.payout.id) } : {}),
       });
       if (recorded.duplicate) {
         outcome('duplicate');
@@ -105,7 +112,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
         void deps.reconcile(event.payout.id).catch(() => undefined);
       }
       // 'created' means the gateway never saw this payout (not executed here): recorded, not published (T28).
-      if (applied === 'advanced') await publishWithin(deps, current, log);
+      if (applied === 'advanced' && !recorded.published) await publishWithin(deps, current, log);
       outcome('accepted');
       return sendJson(res, 200, { status: 'accepted' });
     } catch (err) {

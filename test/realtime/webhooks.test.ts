@@ -67,6 +67,28 @@ describe('POST /webhooks/zopay', () => {
     await client.dispose();
   });
 
+  it('records and publishes an advance in one script call: the PUBLISH runs inside Lua, no separate round trip', async () => {
+    const id = await pay(stack.gateway.url, token, 'one-trip-1', '+237670000005');
+    // A first delivery loads the script into Redis' script cache (EVALSHA, then EVAL once on NOSCRIPT).
+    const warm = await pay(stack.gateway.url, token, 'one-trip-0', '+237670000005');
+    expect(await deliver(body(warm), { deliveryId: 'd-one-trip-0' })).toBe(200);
+    // MONITOR shows every command the server runs; a script's own calls come with "lua" as their source.
+    const base = redis.client();
+    const monitor = await base.monitor();
+    const lines: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => lines.push(`${source}|${args[0]?.toLowerCase()}|${args.slice(1).join(' ')}`));
+    expect(await deliver(body(id), { deliveryId: 'd-one-trip-1' })).toBe(200);
+    await until(() => channelEvents(id) >= 1, 2_000, 'publish');
+    await new Promise((r) => setTimeout(r, 100));
+    monitor.disconnect();
+    const mine = lines.filter((l) => l.includes(id) || l.includes(`payout:${id}`));
+    const publishes = mine.filter((l) => l.split('|')[1] === 'publish');
+    expect(publishes).toHaveLength(1);
+    expect(publishes[0]?.startsWith('lua|')).toBe(true);
+    // From the gateway's connection: the one script call, and no other command about this payout.
+    expect(mine.filter((l) => !l.startsWith('lua|')).map((l) => l.split('|')[1])).toEqual(['evalsha']);
+  });
+
   it('never moves a payout backwards: SUCCESS then a stale PROCESSING, and a conflicting FAILED', async () => {
     const id = await pay(stack.gateway.url, token, 'order-1', '+237670000005');
     expect(await deliver(body(id, 'payout.completed'), { deliveryId: 'd-order-1' })).toBe(200);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Payout } from '../../src/zopay/types.js';
 import { IMPLEMENTATIONS, payout, useStores } from './harness.js';
 
 const TTL = 7 * 24 * 3600;
@@ -12,7 +13,7 @@ describe.each(IMPLEMENTATIONS)('webhook delivery recording (%s)', (kind) => {
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await stores.deliveries.recordDelivery({ deliveryId: 'd1', payout: p, dedupeTtlSeconds: TTL }));
     expect(results).toEqual([
-      { duplicate: false, result: { outcome: 'created', current: p } },
+      { duplicate: false, result: { outcome: 'created', current: p }, published: false },
       { duplicate: true },
       { duplicate: true },
     ]);
@@ -59,6 +60,46 @@ describe.each(IMPLEMENTATIONS)('webhook delivery recording (%s)', (kind) => {
   });
 });
 
+describe.each(IMPLEMENTATIONS)('webhook delivery publishing (%s)', (kind) => {
+  const h = useStores(kind);
+
+  it('publishes an advance on the given channel in the same step, and nothing else (one round trip per webhook)', async () => {
+    const { stores, server, prefix } = h();
+    const channel = `${prefix}payout:po_pub`;
+    const messages: string[] = [];
+    const listener = server?.client().duplicate();
+    if (listener) {
+      await listener.subscribe(channel);
+      listener.on('message', (_c: string, m: string) => messages.push(m));
+    }
+    const record = (deliveryId: string, status: Payout['status']) =>
+      stores.deliveries.recordDelivery({ deliveryId, payout: payout({ id: 'po_pub', status }), dedupeTtlSeconds: TTL, publishTo: channel });
+    const outcomes = [];
+    for (const [id, status] of [
+      ['d1', 'PENDING'], // created: the gateway never saw it, nothing to tell
+      ['d2', 'PROCESSING'], // advanced
+      ['d2', 'PROCESSING'], // duplicate
+      ['d3', 'PROCESSING'], // unchanged
+      ['d4', 'PENDING'], // stale
+      ['d5', 'SUCCESS'], // advanced
+    ] as const) {
+      const r = await record(id, status);
+      outcomes.push(r.duplicate ? 'duplicate' : `${r.result.outcome}${r.published ? '+published' : ''}`);
+    }
+    if (kind === 'memory') {
+      // The memory store has nothing to publish on: the webhook handler publishes through its bus.
+      expect(outcomes).toEqual(['created', 'advanced', 'duplicate', 'unchanged', 'stale', 'advanced']);
+      return;
+    }
+    expect(outcomes).toEqual(['created', 'advanced+published', 'duplicate', 'unchanged', 'stale', 'advanced+published']);
+    for (let i = 0; i < 100 && messages.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    // What was stored, as stored: the bus decodes it like any message.
+    expect(messages.map((m) => (JSON.parse(m) as Payout).status)).toEqual(['PROCESSING', 'SUCCESS']);
+    expect(messages.at(-1)).toBe(await server?.client().get(`${prefix}payout:{po_pub}:status`));
+    listener?.disconnect();
+  });
+});
+
 describe('webhook delivery keys (redis)', () => {
   const h = useStores('redis');
 
@@ -68,5 +109,13 @@ describe('webhook delivery keys (redis)', () => {
     const ttl = await server?.client().ttl(`${prefix}payout:{po_k}:delivery:d1`);
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);
+  });
+
+  it('refuses an empty publish channel before touching anything', async () => {
+    const { stores } = h();
+    await expect(
+      stores.deliveries.recordDelivery({ deliveryId: 'd', payout: payout({ id: 'po_e', status: 'SUCCESS' }), dedupeTtlSeconds: TTL, publishTo: '' }),
+    ).rejects.toBeInstanceOf(TypeError);
+    await expect(stores.payouts.get('po_e')).resolves.toBeUndefined();
   });
 });

@@ -52,7 +52,8 @@ export class MemoryPayoutStore implements PayoutStatusStore, WebhookDeliveryStor
     if (this.deliveries.has(key)) return { duplicate: true };
     const result = this.applyNow(json);
     this.deliveries.set(key, true, dedupeTtlSeconds * 1000);
-    return { duplicate: false, result };
+    // Nothing to publish on: the caller publishes through its (memory) bus.
+    return { duplicate: false, result, published: false };
   }
 
   async recordIgnored(deliveryId: string, ttlSeconds: number): Promise<{ duplicate: boolean }> {

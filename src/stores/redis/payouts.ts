@@ -46,19 +46,20 @@ export class RedisPayoutStore implements PayoutStatusStore, WebhookDeliveryStore
     return values.map((json) => (json === null ? undefined : decodePayout(json)));
   }
 
-  async recordDelivery({ deliveryId, payout, dedupeTtlSeconds }: RecordDeliveryInput): Promise<RecordDeliveryResult> {
+  async recordDelivery({ deliveryId, payout, dedupeTtlSeconds, publishTo }: RecordDeliveryInput): Promise<RecordDeliveryResult> {
     assertKeyPart('deliveryId', deliveryId);
     assertPositiveInt('dedupeTtlSeconds', dedupeTtlSeconds);
+    if (publishTo !== undefined && (typeof publishTo !== 'string' || publishTo === '')) throw new TypeError('publishTo must be a channel name');
     const json = encodePayout(payout);
     const keys = [this.keys.delivery(payout.id, deliveryId), this.keys.status(payout.id)];
     const reply = replyArray(
       await storeCall('webhook delivery', () =>
-        RECORD_DELIVERY.run(this.redis, keys, [json, this.ttlSeconds, dedupeTtlSeconds]),
+        RECORD_DELIVERY.run(this.redis, keys, [json, this.ttlSeconds, dedupeTtlSeconds, publishTo ?? '']),
       ),
       'recordDelivery',
     );
     if (reply[0] === 'duplicate') return { duplicate: true };
-    return { duplicate: false, result: parseApply(reply) };
+    return { duplicate: false, result: parseApply(reply), published: reply[2] === 1 };
   }
 
   async recordIgnored(deliveryId: string, ttlSeconds: number): Promise<{ duplicate: boolean }> {

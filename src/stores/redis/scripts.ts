@@ -71,8 +71,10 @@ return {outcome, stored}
 );
 
 /**
- * KEYS: delivery, status. ARGV: payout json, status ttl s, dedupe ttl s. A known delivery id returns
- * {'duplicate'} and writes nothing; otherwise apply and remember the id in the same step.
+ * KEYS: delivery, status. ARGV: payout json, status ttl s, dedupe ttl s, channel ('' for none). A known
+ * delivery id returns {'duplicate'} and writes nothing; otherwise apply and remember the id in the same
+ * step and, when the payout advanced and a channel is given, publish the stored payout on it ->
+ * {outcome, stored json, published 1|0}.
  */
 export const RECORD_DELIVERY = new LuaScript(
   'record_delivery',
@@ -80,7 +82,12 @@ export const RECORD_DELIVERY = new LuaScript(
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate'} end
 local outcome, stored = apply_payout(KEYS[2], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[1], outcome, 'EX', ARGV[3])
-return {outcome, stored}
+local published = 0
+if outcome == 'advanced' and ARGV[4] ~= '' then
+  redis.call('PUBLISH', ARGV[4], stored)
+  published = 1
+end
+return {outcome, stored, published}
 `,
 );
 
