@@ -140,6 +140,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }),
   ]);
   log(`started: redis ${redis.url}, stub ${stub.url}, baseline ${baseline.url}, gateway ${gateway.url}`);
+  // With --profile, whole-process profiles of these too, each in a subdirectory named after it.
+  const profileArgs = (name: string) => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${name}`] : []);
   // The execute scenario's references: a GraphQL layer doing the baseline's work and nothing else.
   const floorEnv = (floor: Floor) => ({
     ...baseEnv(),
@@ -151,7 +153,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ZOPAY_ORIGIN: secrets.origin,
   });
   const floors: Record<Floor, ChildHandle> | undefined = options.scenarios.includes('execute')
-    ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f)))).then((handles) =>
+    ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f), { nodeArgs: profileArgs(`${f}-floor`) }))).then((handles) =>
         Object.fromEntries(FLOORS.map((f, i) => [f, handles[i] as ChildHandle])) as Record<Floor, ChildHandle>,
       )
     : undefined;
@@ -159,8 +161,6 @@ async function main(argv: readonly string[]): Promise<number> {
   // The subscription scenarios' processes: the WebSocket clients (and the webhook sender) in a process of
   // their own, the raw ws broadcast baseline, and the bare graphql-ws server of the heap scenario.
   const subscriptionsWanted = options.scenarios.some((id) => SUBSCRIPTION_SCENARIOS.includes(id));
-  // With --profile, whole-process profiles of these too, each in a subdirectory named after it.
-  const profileArgs = (name: string) => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${name}`] : []);
   const [wsBaseline, subscribers, bareGraphqlWs] = subscriptionsWanted
     ? await Promise.all([
         spawnTsChild('ws-baseline', here('./ws-baseline.ts'), { ...baseEnv(), ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret }, { nodeArgs: profileArgs('ws-baseline') }),
