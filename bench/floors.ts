@@ -11,7 +11,7 @@
  * - `FLOOR=graphql-js`: node:http, JSON.parse, parse and validate once per distinct document, graphql-js
  *   `execute`, JSON.stringify: the hand-written handler.
  *
- * Run as a child by bench/run.ts (FLOOR, BASELINE_UPSTREAM_URL, ZOPAY_API_KEY, ZOPAY_API_SECRET,
+ * Run as a child by bench/run.ts, with the gateway's NODE_ENV and node flags (FLOOR, BASELINE_UPSTREAM_URL, ZOPAY_API_KEY, ZOPAY_API_SECRET,
  * ZOPAY_ORIGIN, BASELINE_SUB; PORT optional).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,10 +21,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { announceReady, exitWithParent, requiredEnv } from './lib/child.js';
 import { closeServer, listen, readBody, sendJson, serve } from './lib/http-server.js';
 import { createExecutePayer, type ExecuteRequest, type PayoutAnswer } from './baseline.js';
-
-export const FLOORS = ['yoga', 'graphql-js'] as const;
-export type Floor = (typeof FLOORS)[number];
-export const FLOOR_PATH = '/graphql';
+import { FLOOR_PATH, FLOORS } from './lib/floor-kinds.js';
 
 /** The gateway's executeDisbursement shape, cut down to what the bench's mutation selects. */
 const TYPE_DEFS = /* GraphQL */ `

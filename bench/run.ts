@@ -22,7 +22,7 @@ import { parseOptions, SUBSCRIPTION_SCENARIOS, USAGE, wantsHelp, type ScenarioId
 import { preflight } from './lib/preflight.js';
 import { benchCpuSeconds, buildChildren, machineCpuSeconds, spawnTsChild, startRedis, stopAll, type ChildHandle } from './lib/processes.js';
 import { renderNotes, renderProblems, renderTable, writeResults, type ScenarioRow } from './lib/report.js';
-import { FLOORS, type Floor } from './floors.js';
+import { FLOORS, type Floor } from './lib/floor-kinds.js';
 import { executeLatency } from './scenarios/execute-latency.js';
 import { executeThroughput } from './scenarios/execute-throughput.js';
 import { fanoutRate } from './scenarios/fanout-rate.js';
@@ -123,15 +123,22 @@ async function main(argv: readonly string[]): Promise<number> {
     STUB_ORIGIN: secrets.origin,
   });
   const [baseline, gateway] = await Promise.all([
-    spawnTsChild('baseline', here('./baseline.ts'), {
-      ...baseEnv(),
-      BASELINE_UPSTREAM_URL: stub.url,
-      BASELINE_SUB: sub,
-      ZOPAY_API_KEY: secrets.apiKey,
-      ZOPAY_API_SECRET: secrets.apiSecret,
-      ZOPAY_ORIGIN: secrets.origin,
-      ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret,
-    }),
+    // What the gateway is compared with runs as the gateway does: NODE_ENV=production, npm start's heap flags.
+    spawnTsChild(
+      'baseline',
+      here('./baseline.ts'),
+      {
+        ...baseEnv(),
+        NODE_ENV: 'production',
+        BASELINE_UPSTREAM_URL: stub.url,
+        BASELINE_SUB: sub,
+        ZOPAY_API_KEY: secrets.apiKey,
+        ZOPAY_API_SECRET: secrets.apiSecret,
+        ZOPAY_ORIGIN: secrets.origin,
+        ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret,
+      },
+      { nodeArgs: startHeapFlags() },
+    ),
     // The gateway as `npm start` runs it: compiled by `npm run build` (tsc), started by plain node.
     spawnTsChild('gateway', here('./gateway-child.ts'), gatewayEnv(secrets, stub.url, redis.url, redisPrefix), {
       // --expose-gc only makes global.gc() callable (the heap scenario asks for it over IPC); the
@@ -145,6 +152,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // The execute scenario's references: a GraphQL layer doing the baseline's work and nothing else.
   const floorEnv = (floor: Floor) => ({
     ...baseEnv(),
+    NODE_ENV: 'production',
     FLOOR: floor,
     BASELINE_UPSTREAM_URL: stub.url,
     BASELINE_SUB: sub,
@@ -153,7 +161,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ZOPAY_ORIGIN: secrets.origin,
   });
   const floors: Record<Floor, ChildHandle> | undefined = options.scenarios.includes('execute')
-    ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f), { nodeArgs: profileArgs(`${f}-floor`) }))).then((handles) =>
+    ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f), { nodeArgs: [...startHeapFlags(), ...profileArgs(`${f}-floor`)] }))).then((handles) =>
         Object.fromEntries(FLOORS.map((f, i) => [f, handles[i] as ChildHandle])) as Record<Floor, ChildHandle>,
       )
     : undefined;
@@ -163,7 +171,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const subscriptionsWanted = options.scenarios.some((id) => SUBSCRIPTION_SCENARIOS.includes(id));
   const [wsBaseline, subscribers, bareGraphqlWs] = subscriptionsWanted
     ? await Promise.all([
-        spawnTsChild('ws-baseline', here('./ws-baseline.ts'), { ...baseEnv(), ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret }, { nodeArgs: profileArgs('ws-baseline') }),
+        spawnTsChild('ws-baseline', here('./ws-baseline.ts'), { ...baseEnv(), NODE_ENV: 'production', ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret }, { nodeArgs: [...startHeapFlags(), ...profileArgs('ws-baseline')] }),
         spawnTsChild(
           'subscribers',
           here('./subscribers.ts'),
@@ -178,7 +186,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const gatewayEnvText = describeGatewayEnv(gatewayEnv(secrets, stub.url, redis.url, redisPrefix));
   log(`gateway environment: ${gatewayEnvText}`);
-  log(`gateway node flags (as npm start): ${startHeapFlags().join(' ') || 'none'}`);
+  log(`node flags of the gateway (as npm start) and of the baselines and floors: ${startHeapFlags().join(' ') || 'none'}`);
 
   const redisClient = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   redisClient.on('error', () => undefined);

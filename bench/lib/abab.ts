@@ -1,7 +1,8 @@
 /**
  * Alternating rounds: baseline, candidate, baseline, candidate… each with its own warm-up, so slow drift
  * of the machine (thermal, other tenants) hits both sides alike. A scenario with reference sides (the
- * execute floors) runs them in every round too, after the two: baseline, candidate, floors, baseline…
+ * execute floors) runs them in every round too, after the two and in turns: baseline, candidate, A, B,
+ * baseline, candidate, B, A…
  * Every failed request of a warm-up or a measured run becomes a Problem (the run then exits non-zero).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,9 +53,12 @@ export async function abab<T extends RunResult, S extends string = Side>(
   runners: Record<Side, SideRunner<T>> & Record<S, SideRunner<T>>,
 ): Promise<RoundSample<T, Side | S>[]> {
   const samples: RoundSample<T, Side | S>[] = [];
-  // Baseline and candidate first, then any reference sides in the order given.
-  const order = ['baseline', 'candidate', ...Object.keys(runners).filter((k) => k !== 'baseline' && k !== 'candidate')] as (Side | S)[];
+  // Baseline and candidate first, then the reference sides, their order rotated each round so that no
+  // reference always runs right after the candidate.
+  const references = Object.keys(runners).filter((k) => k !== 'baseline' && k !== 'candidate') as S[];
   for (let round = 1; round <= ctx.options.rounds; round++) {
+    const shift = (round - 1) % Math.max(1, references.length);
+    const order: (Side | S)[] = ['baseline', 'candidate', ...references.slice(shift), ...references.slice(0, shift)];
     for (const side of order) {
       if (ctx.options.warmupS > 0) {
         const warm = await runners[side]('warmup', round);

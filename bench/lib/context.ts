@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { FailureSample } from './load.js';
 import type { BenchOptions } from './options.js';
 import type { ChildHandle, RedisHandle } from './processes.js';
-import type { Floor } from '../floors.js';
+import type { Floor } from './floor-kinds.js';
 
 /** Per-run credentials: random, never the sandbox defaults (production config refuses those). */
 export interface Secrets {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-/** Small node:http helpers shared by the stub upstream and the bare baseline (nothing else in them). */
+/** Small node:http helpers shared by the bench's own processes (stub, baselines, floors, subscriber fleet, bare graphql-ws). */
 
 export class BodyTooLarge extends Error {}
 

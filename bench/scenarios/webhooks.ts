@@ -1,9 +1,10 @@
 /**
  * (3) Verified webhooks per second per core. Signed `payout.completed` deliveries, each with a new
  * delivery id, for payouts the gateway already holds as PROCESSING, so each one takes the whole hot path:
- * verify → dedupe + apply (advances to SUCCESS) → publish → 200. The PROCESSING records are written into
- * Redis before each run through the gateway's own store code (what executeDisbursement leaves behind),
- * sized from the rate seen so far; PUBLISH calls counted by Redis confirm that every delivery published.
+ * verify → dedupe + apply (advances to SUCCESS) + publish, in one Redis script → 200. The PROCESSING
+ * records are written into Redis before each run through the gateway's own store code (what
+ * executeDisbursement leaves behind), sized from the rate seen so far; PUBLISH calls counted by Redis
+ * (INFO commandstats counts those a script makes) confirm that every delivery published.
  * "Per core" = answered deliveries per CPU-second of the gateway process (from /proc), so a machine with
  * few cores shared with the load generator still gives a per-core figure. Baseline: a bare node:http
  * server that only verifies the HMAC (baseline.ts), per CPU-second of its process.
