@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createRedisConnection, waitForReady } from '../../src/lib/redis.js';
+import { createRedisStores } from '../../src/stores/redis/index.js';
 import type { Payout } from '../../src/zopay/types.js';
 import { IMPLEMENTATIONS, payout, useStores } from './harness.js';
 
@@ -68,6 +70,7 @@ describe.each(IMPLEMENTATIONS)('webhook delivery publishing (%s)', (kind) => {
     const channel = `${prefix}payout:po_pub`;
     const messages: string[] = [];
     const listener = server?.client().duplicate();
+    onTestFinished(() => listener?.disconnect());
     if (listener) {
       await listener.subscribe(channel);
       listener.on('message', (_c: string, m: string) => messages.push(m));
@@ -96,7 +99,6 @@ describe.each(IMPLEMENTATIONS)('webhook delivery publishing (%s)', (kind) => {
     // What was stored, as stored: the bus decodes it like any message.
     expect(messages.map((m) => (JSON.parse(m) as Payout).status)).toEqual(['PROCESSING', 'SUCCESS']);
     expect(messages.at(-1)).toBe(await server?.client().get(`${prefix}payout:{po_pub}:status`));
-    listener?.disconnect();
   });
 });
 
@@ -109,6 +111,36 @@ describe('webhook delivery keys (redis)', () => {
     const ttl = await server?.client().ttl(`${prefix}payout:{po_k}:delivery:d1`);
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);
+  });
+
+  it('keeps the recorded advance and reports published: false when the PUBLISH itself fails', async () => {
+    const { server, prefix, clock } = h();
+    if (!server) throw new Error('redis-server not started');
+    // A Redis user that may run everything on every key but publish on no channel: PUBLISH fails inside
+    // the script after the delivery and the status are written, which a script cannot undo.
+    const user = `nopub${process.pid}`;
+    await server.client().call('ACL', 'SETUSER', user, 'on', '>pw', '~*', 'resetchannels', '+@all');
+    const url = new URL(server.url);
+    url.username = user;
+    url.password = 'pw';
+    const redis = createRedisConnection(url.toString(), { name: 'test-nopub', role: 'command', onError: () => undefined });
+    try {
+      await waitForReady(redis, 5_000);
+      await expect(redis.publish('any', 'x')).rejects.toThrow(/NOPERM/);
+      const stores = createRedisStores({ redis, prefix, clock });
+      const channel = `${prefix}payout:po_np`;
+      await stores.payouts.apply(payout({ id: 'po_np', status: 'PROCESSING' }));
+      const recorded = await stores.deliveries.recordDelivery({ deliveryId: 'd1', payout: payout({ id: 'po_np', status: 'SUCCESS' }), dedupeTtlSeconds: TTL, publishTo: channel });
+      // The caller is told to publish itself (the webhook handler then publishes through its bus).
+      expect(recorded).toMatchObject({ duplicate: false, result: { outcome: 'advanced', current: { status: 'SUCCESS' } }, published: false });
+      await expect(stores.payouts.get('po_np')).resolves.toMatchObject({ status: 'SUCCESS' });
+      await expect(
+        stores.deliveries.recordDelivery({ deliveryId: 'd1', payout: payout({ id: 'po_np', status: 'SUCCESS' }), dedupeTtlSeconds: TTL, publishTo: channel }),
+      ).resolves.toEqual({ duplicate: true });
+    } finally {
+      redis.disconnect();
+      await server.client().call('ACL', 'DELUSER', user);
+    }
   });
 
   it('refuses an empty publish channel before touching anything', async () => {

@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 
 /**
  * A Lua script run with EVALSHA, falling back to EVAL when the server does not know it yet (first use,
- * restart, SCRIPT FLUSH). Each script runs atomically: Redis executes all of it or, on error before its
- * first write, none of it.
+ * restart, SCRIPT FLUSH). Each script runs atomically: nothing else runs between its commands. It is not
+ * rolled back: an error raised after a write leaves that write in place, so a script calls anything that
+ * may fail after its writes with redis.pcall and reports the failure in its reply (RECORD_DELIVERY's
+ * PUBLISH).
  */
 export class LuaScript {
   readonly sha: string;
