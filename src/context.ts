@@ -5,7 +5,7 @@ import type { Payout } from './zopay/types.js';
 
 export interface Loaders {
   /** One upstream GET per payout id per operation (or subscription event), batched. */
-  payout: DataLoader<string, Payout | null>;
+  readonly payout: DataLoader<string, Payout | null>;
 }
 
 /** Per-operation context. Loaders never outlive an operation or a subscription event. */
@@ -13,7 +13,10 @@ export interface GraphQLContext {
   viewer: Viewer | null;
   payouts: PayoutService;
   loaders: Loaders;
-  /** Fresh loaders: called for every subscription event so that no event reads another's cache. */
+  /**
+   * Fresh loaders: called as every subscription event starts, so that no event reads another's cache. (A
+   * snapshot the subscribe step read through the loaders is a whole payout: its event needs no read.)
+   */
   renewLoaders(): void;
   requestId: string;
   /**
@@ -24,11 +27,12 @@ export interface GraphQLContext {
 }
 
 /**
- * An operation's loaders, built on first use (an idle subscription, or a mutation that reads nothing,
- * holds none) and renewed per subscription event. The laziness lives on this object, not on the
- * context: Yoga merges the context we build into its own with `Object.assign`, which reads a getter
- * once and stores its value, so a lazy `loaders` getter on the context would build a DataLoader for
- * every operation and could never be renewed.
+ * An operation's loaders, built on first use (a mutation that reads nothing, or a subscription whose
+ * events need nothing upstream, holds none) and renewed for every subscription event.
+ * Between events a subscription keeps the last event's loader and what it read (one payout). The
+ * laziness lives on this object, not on the context: Yoga merges the context we build into its own with
+ * `Object.assign`, which reads a getter once and stores its value, so a lazy `loaders` getter on the
+ * context would build a DataLoader for every operation and could never be renewed.
  */
 class OperationLoaders implements Loaders {
   #payout: DataLoader<string, Payout | null> | undefined;

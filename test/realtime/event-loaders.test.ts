@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { gql, pay, startStack, type TestStack } from '../helpers/gateway.js';
-import { sseSubscribe, wsClient, wsSubscribe, type Subscription } from '../helpers/subscribe.js';
+import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
+import { sseSubscribe, until, wsClient, wsSubscribe, type Subscription } from '../helpers/subscribe.js';
 
 /**
  * Each subscription event reads what it lacks through fresh loaders. The snapshot of a payout just
@@ -75,5 +76,42 @@ describe('loaders per subscription event', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data?.['a']?.gatewayFee).toEqual(expect.any(String));
     expect(stack.sandbox.requests.filter((r) => r.method === 'GET').length - before).toBe(1);
+  });
+});
+
+describe('a snapshot read from ZoPay (the status record is gone from the store)', () => {
+  let redis: RedisServerHandle;
+  let redisStack: TestStack;
+  let redisToken: string;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    redisStack = await startStack({ env: { REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '600000' } });
+    redisToken = await redisStack.token('event-loaders-redis');
+  });
+  afterAll(async () => {
+    await redisStack.close();
+    await redis.stop();
+  });
+
+  it('serves the first event from that one read (a whole payout), and the final event reads afresh', async () => {
+    const id = await pay(redisStack.gateway.url, redisToken, 'event-loaders-gone', '+237670000005');
+    // Only the status record goes (as when it expires before the owner record): the snapshot must come
+    // from ZoPay through the operation's loader, and the first event's fields from the same read.
+    expect(await redis.client().del(`zopay:payout:{${id}}:status`)).toBe(1);
+    const getsOf = () => redisStack.sandbox.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/disbursements/${id}`)).length;
+    const client = wsClient(redisStack.gateway.url, redisToken);
+    onTestFinished(() => client.dispose());
+    const sub = wsSubscribe(client, id, QUERY);
+    const events = sub.events as unknown as DetailedEvent[];
+    await until(() => events.length === 1, 5_000, 'snapshot');
+    expect(events[0]).toMatchObject({ status: 'PROCESSING', completedAt: null, gatewayFee: expect.any(String) });
+    expect(getsOf()).toBe(1);
+
+    redisStack.sandbox.settle(id, 'SUCCESS');
+    expect(await sub.done).toBe('complete');
+    expect(sub.errors).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ status: 'SUCCESS', completedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+    expect(getsOf()).toBe(2);
   });
 });
