@@ -49,7 +49,10 @@ export interface RecordDeliveryInput {
   publishTo?: string;
 }
 
-export type RecordDeliveryResult = { duplicate: true } | { duplicate: false; result: ApplyResult; published: boolean };
+export type RecordDeliveryResult =
+  | { duplicate: true }
+  /** publishError: why the store's own publish failed (Redis' error text), when it tried and failed. */
+  | { duplicate: false; result: ApplyResult; published: boolean; publishError?: string };
 
 /**
  * Webhook deliveries: dedupe and apply in one atomic step. Either both happen or neither does, so a

@@ -112,7 +112,11 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
         void deps.reconcile(event.payout.id).catch(() => undefined);
       }
       // 'created' means the gateway never saw this payout (not executed here): recorded, not published (T28).
-      if (applied === 'advanced' && !recorded.published) await publishWithin(deps, current, log);
+      if (applied === 'advanced' && !recorded.published) {
+        // An operator problem (e.g. a Redis user without PUBLISH rights): loud, and the bus still tries.
+        if (recorded.publishError) log.error({ payoutId: event.payout.id, reason: recorded.publishError }, 'the record script could not publish the advance');
+        await publishWithin(deps, current, log);
+      }
       outcome('accepted');
       return sendJson(res, 200, { status: 'accepted' });
     } catch (err) {

@@ -132,7 +132,12 @@ describe('webhook delivery keys (redis)', () => {
       await stores.payouts.apply(payout({ id: 'po_np', status: 'PROCESSING' }));
       const recorded = await stores.deliveries.recordDelivery({ deliveryId: 'd1', payout: payout({ id: 'po_np', status: 'SUCCESS' }), dedupeTtlSeconds: TTL, publishTo: channel });
       // The caller is told to publish itself (the webhook handler then publishes through its bus).
-      expect(recorded).toMatchObject({ duplicate: false, result: { outcome: 'advanced', current: { status: 'SUCCESS' } }, published: false });
+      expect(recorded).toMatchObject({
+        duplicate: false,
+        result: { outcome: 'advanced', current: { status: 'SUCCESS' } },
+        published: false,
+        publishError: expect.stringMatching(/publish/i),
+      });
       await expect(stores.payouts.get('po_np')).resolves.toMatchObject({ status: 'SUCCESS' });
       await expect(
         stores.deliveries.recordDelivery({ deliveryId: 'd1', payout: payout({ id: 'po_np', status: 'SUCCESS' }), dedupeTtlSeconds: TTL, publishTo: channel }),

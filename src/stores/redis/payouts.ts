@@ -59,7 +59,13 @@ export class RedisPayoutStore implements PayoutStatusStore, WebhookDeliveryStore
       'recordDelivery',
     );
     if (reply[0] === 'duplicate') return { duplicate: true };
-    return { duplicate: false, result: parseApply(reply), published: reply[2] === 1 };
+    const publishError = reply[3];
+    return {
+      duplicate: false,
+      result: parseApply(reply),
+      published: reply[2] === 1,
+      ...(typeof publishError === 'string' && publishError !== '' ? { publishError } : {}),
+    };
   }
 
   async recordIgnored(deliveryId: string, ttlSeconds: number): Promise<{ duplicate: boolean }> {

@@ -74,7 +74,8 @@ return {outcome, stored}
  * KEYS: delivery, status. ARGV: payout json, status ttl s, dedupe ttl s, channel ('' for none). A known
  * delivery id returns {'duplicate'} and writes nothing; otherwise apply and remember the id in the same
  * step and, when the payout advanced and a channel is given, publish the stored payout on it ->
- * {outcome, stored json, published 1|0}. published is 0 when the PUBLISH itself failed (the record stands).
+ * {outcome, stored json, published 1|0, publish error ('' unless the PUBLISH itself failed; the record
+ * stands either way)}.
  */
 export const RECORD_DELIVERY = new LuaScript(
   'record_delivery',
@@ -82,14 +83,18 @@ export const RECORD_DELIVERY = new LuaScript(
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'duplicate'} end
 local outcome, stored = apply_payout(KEYS[2], ARGV[1], ARGV[2])
 redis.call('SET', KEYS[1], outcome, 'EX', ARGV[3])
-local published = 0
+local published, publish_error = 0, ''
 if outcome == 'advanced' and ARGV[4] ~= '' then
   -- pcall: the writes above stay whatever happens (a script is not rolled back), so a failed PUBLISH
-  -- must not fail the script; it reports published 0 and the caller publishes through the bus instead.
+  -- must not fail the script; it reports published 0 and why, and the caller publishes through the bus.
   local sent = redis.pcall('PUBLISH', ARGV[4], stored)
-  if type(sent) == 'number' then published = 1 end
+  if type(sent) == 'number' then
+    published = 1
+  elseif type(sent) == 'table' and sent.err then
+    publish_error = sent.err
+  end
 end
-return {outcome, stored, published}
+return {outcome, stored, published, publish_error}
 `,
 );
 
