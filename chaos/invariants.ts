@@ -96,10 +96,8 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
   const resolved = new Check('every-key-resolved', 'every execute ended with a payout (retries bounded)');
   const visibility = new Check('visibility', 'owners see their payouts, other callers do not');
   const crashes = new Check('no-crash', 'no gateway process died on its own');
-  const honestUnknown = new Check('advisory-outcome-unknown', 'UPSTREAM_UNAVAILABLE says outcomeUnknown once ZoPay has the payout');
-  honestUnknown.advisory = true;
-  const honestUnknownRedis = new Check('advisory-outcome-unknown-redis', 'same, answered while Redis was down or hung');
-  honestUnknownRedis.advisory = true;
+  const honestUnknown = new Check('outcome-unknown-said', 'UPSTREAM_UNAVAILABLE says outcomeUnknown once ZoPay has the payout');
+  const honestUnknownRedis = new Check('outcome-unknown-said-redis', 'same, answered while Redis was down or hung');
   const masked = new Check('advisory-masked-errors', 'no INTERNAL_SERVER_ERROR where a typed code is due');
   masked.advisory = true;
   const inOutage = (t: number) => (input.redisOutages ?? []).some(([from, to]) => t >= from && t <= to);

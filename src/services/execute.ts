@@ -12,7 +12,8 @@ import {
   QuoteNotFoundError,
   QuoteRejectedError,
 } from './errors.js';
-import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
+import { keyUncheckedError, rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
+import { StoreUnavailableError } from '../stores/errors.js';
 import type { PayoutServiceDeps } from './ports.js';
 import type { IdempotencyBeginInput, QuoteRecord, RateLimitInput } from '../stores/types.js';
 import { errSummary } from './payouts.js';
@@ -93,9 +94,11 @@ async function runExecute(
 
   // First pass: rate limit, quote read and key claim in one round trip; a refused rate limit claims
   // nothing. Waiting for a concurrent duplicate only re-claims the key (the call was charged once).
-  const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim }).catch((err: unknown) => {
-    throw translate(err);
-  });
+  // A store that cannot answer leaves the key's state unknown: an earlier attempt may have paid.
+  const unchecked = (err: unknown): never => {
+    throw err instanceof StoreUnavailableError ? keyUncheckedError() : translate(err);
+  };
+  const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim }).catch(unchecked);
   if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);
   let begun = first.begun;
   for (;;) {
@@ -113,9 +116,7 @@ async function runExecute(
         const now = clock.now();
         if (now >= waitUntil) throw new IdempotencyKeyInProgressError(Math.max(1, Math.ceil(begun.retryAfterMs / 1000)));
         await sleep(Math.min(100, waitUntil - now));
-        begun = await stores.idempotency.begin(claim).catch((err: unknown) => {
-          throw translate(err);
-        });
+        begun = await stores.idempotency.begin(claim).catch(unchecked);
         continue;
       }
       case 'acquired':

@@ -26,6 +26,18 @@ export function upstreamUnavailableError(opts: { retrySafe: boolean; retryAfter?
   });
 }
 
+/**
+ * An execute whose idempotency record could not be read (the store is down or did not answer): this
+ * request sent nothing, but an earlier attempt with the same key may have paid, so the outcome of the key
+ * is unknown. A client must not take this for "nothing happened" and start over with a new key.
+ */
+export function keyUncheckedError(): GraphQLError {
+  return new GraphQLError(
+    'The gateway could not check this idempotencyKey, so a payout may already exist for it. Retry with the same idempotencyKey: it is safe and will not pay twice.',
+    { extensions: { code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true } },
+  );
+}
+
 export function badUserInputError(message: string, issues: readonly { path: string; message: string }[]): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', issues } });
 }
