@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { gql, pay, startStack, type TestStack } from '../helpers/gateway.js';
+import { redisKeys } from '../../src/stores/redis/keys.js';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { sseSubscribe, until, wsClient, wsSubscribe, type Subscription } from '../helpers/subscribe.js';
 
@@ -90,21 +91,21 @@ describe('a snapshot read from ZoPay (the status record is gone from the store)'
     redisToken = await redisStack.token('event-loaders-redis');
   });
   afterAll(async () => {
-    await redisStack.close();
-    await redis.stop();
+    await redisStack?.close();
+    await redis?.stop();
   });
 
   it('serves the first event from that one read (a whole payout), and the final event reads afresh', async () => {
     const id = await pay(redisStack.gateway.url, redisToken, 'event-loaders-gone', '+237670000005');
     // Only the status record goes (as when it expires before the owner record): the snapshot must come
     // from ZoPay through the operation's loader, and the first event's fields from the same read.
-    expect(await redis.client().del(`zopay:payout:{${id}}:status`)).toBe(1);
+    expect(await redis.client().del(redisKeys('zopay:').status(id))).toBe(1); // the default REDIS_KEY_PREFIX
     const getsOf = () => redisStack.sandbox.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/disbursements/${id}`)).length;
     const client = wsClient(redisStack.gateway.url, redisToken);
     onTestFinished(() => client.dispose());
     const sub = wsSubscribe(client, id, QUERY);
     const events = sub.events as unknown as DetailedEvent[];
-    await until(() => events.length === 1, 5_000, 'snapshot');
+    await until(() => events.length >= 1, 5_000, 'snapshot');
     expect(events[0]).toMatchObject({ status: 'PROCESSING', completedAt: null, gatewayFee: expect.any(String) });
     expect(getsOf()).toBe(1);
 
