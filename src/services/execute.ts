@@ -12,7 +12,7 @@ import {
   QuoteNotFoundError,
   QuoteRejectedError,
 } from './errors.js';
-import { keyUncheckedError, rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
+import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { StoreUnavailableError } from '../stores/errors.js';
 import type { PayoutServiceDeps } from './ports.js';
 import type { IdempotencyBeginInput, QuoteRecord, RateLimitInput } from '../stores/types.js';
@@ -96,7 +96,7 @@ async function runExecute(
   // nothing. Waiting for a concurrent duplicate only re-claims the key (the call was charged once).
   // A store that cannot answer leaves the key's state unknown: an earlier attempt may have paid.
   const unchecked = (err: unknown): never => {
-    throw err instanceof StoreUnavailableError ? keyUncheckedError() : translate(err);
+    throw err instanceof StoreUnavailableError ? upstreamUnavailableError({ retrySafe: true, keyUnchecked: true }) : translate(err);
   };
   const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim }).catch(unchecked);
   if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);

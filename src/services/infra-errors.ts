@@ -12,30 +12,26 @@ export function rateLimitedError(retryAfterSeconds: number): GraphQLError {
   });
 }
 
-export function upstreamUnavailableError(opts: { retrySafe: boolean; retryAfter?: number; outcomeUnknown?: boolean }): GraphQLError {
-  const message = opts.outcomeUnknown
-    ? 'The payment provider did not confirm the outcome in time. Retry with the same idempotencyKey: it is safe and will not pay twice.'
-    : 'The payment provider is unavailable. Retry later' + (opts.retrySafe ? ' (retrying with the same idempotencyKey is safe).' : '.');
+/**
+ * `outcomeUnknown`: a payout may exist for the key. `keyUnchecked` says why: the gateway could not read
+ * the key's idempotency record (store down or hung), so an earlier attempt with it may have paid, although
+ * this request sent nothing. Otherwise ZoPay did not confirm an attempt in time.
+ */
+export function upstreamUnavailableError(opts: { retrySafe: boolean; retryAfter?: number; outcomeUnknown?: boolean; keyUnchecked?: boolean }): GraphQLError {
+  const retry = 'Retry with the same idempotencyKey: it is safe and will not pay twice.';
+  const message = opts.keyUnchecked
+    ? `The gateway could not check this idempotencyKey, so a payout may already exist for it. ${retry}`
+    : opts.outcomeUnknown
+      ? `The payment provider did not confirm the outcome in time. ${retry}`
+      : 'The payment provider is unavailable. Retry later' + (opts.retrySafe ? ' (retrying with the same idempotencyKey is safe).' : '.');
   return new GraphQLError(message, {
     extensions: {
       code: 'UPSTREAM_UNAVAILABLE',
       retrySafe: opts.retrySafe,
-      ...(opts.outcomeUnknown ? { outcomeUnknown: true } : {}),
+      ...(opts.outcomeUnknown || opts.keyUnchecked ? { outcomeUnknown: true } : {}),
       ...(opts.retryAfter !== undefined ? { retryAfter: Math.max(1, Math.ceil(opts.retryAfter)) } : {}),
     },
   });
-}
-
-/**
- * An execute whose idempotency record could not be read (the store is down or did not answer): this
- * request sent nothing, but an earlier attempt with the same key may have paid, so the outcome of the key
- * is unknown. A client must not take this for "nothing happened" and start over with a new key.
- */
-export function keyUncheckedError(): GraphQLError {
-  return new GraphQLError(
-    'The gateway could not check this idempotencyKey, so a payout may already exist for it. Retry with the same idempotencyKey: it is safe and will not pay twice.',
-    { extensions: { code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true } },
-  );
 }
 
 export function badUserInputError(message: string, issues: readonly { path: string; message: string }[]): GraphQLError {

@@ -4,6 +4,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createRedisConnection, waitForReady } from '../../src/lib/redis.js';
 
 /**
  * A throwaway redis-server (Debian's binary on PATH) on a free 127.0.0.1 port, never the machine's
@@ -168,4 +169,29 @@ function ping(port: number): Promise<boolean> {
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
   });
+}
+
+/**
+ * A command connection (the gateway's own options) as a Redis user that may run every command on every
+ * key but publish on no channel, so a PUBLISH fails with NOPERM wherever it runs, a script included.
+ * close() disconnects and deletes the user.
+ */
+export async function connectWithoutPublish(server: RedisServerHandle, name: string): Promise<{ redis: Redis; close(): Promise<void> }> {
+  const user = `${name}-${process.pid}`;
+  await server.client().call('ACL', 'SETUSER', user, 'on', '>pw', '~*', 'resetchannels', '+@all');
+  const url = new URL(server.url);
+  url.username = user;
+  url.password = 'pw';
+  const redis = createRedisConnection(url.toString(), { name, role: 'command', onError: () => undefined });
+  const close = async () => {
+    redis.disconnect();
+    await server.client().call('ACL', 'DELUSER', user);
+  };
+  try {
+    await waitForReady(redis, 5_000);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { redis, close };
 }

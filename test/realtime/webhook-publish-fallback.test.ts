@@ -3,12 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../../src/events/memory-bus.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createRedisConnection, waitForReady } from '../../src/lib/redis.js';
 import { createRedisStores } from '../../src/stores/redis/index.js';
 import type { Payout } from '../../src/zopay/types.js';
 import { createWebhookHandler } from '../../src/webhooks/handler.js';
 import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
-import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
+import { connectWithoutPublish, startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { LogCapture } from '../security/support.js';
 
 /**
@@ -19,7 +18,6 @@ import { LogCapture } from '../security/support.js';
  */
 const SECRET = 'whsec_fallback_test_secret_0123456789abcdef';
 const PREFIX = 'fb:';
-const USER = `nopub-handler-${process.pid}`;
 
 let redis: RedisServerHandle;
 let server: Server | undefined;
@@ -27,17 +25,12 @@ let url = '';
 const capture = new LogCapture();
 const bus = createMemoryEventBus();
 let stores: ReturnType<typeof createRedisStores>;
-let connection: ReturnType<typeof createRedisConnection> | undefined;
+let connection: Awaited<ReturnType<typeof connectWithoutPublish>> | undefined;
 
 beforeAll(async () => {
   redis = await startRedis();
-  await redis.client().call('ACL', 'SETUSER', USER, 'on', '>pw', '~*', 'resetchannels', '+@all');
-  const asUser = new URL(redis.url);
-  asUser.username = USER;
-  asUser.password = 'pw';
-  connection = createRedisConnection(asUser.toString(), { name: 'test-nopub-handler', role: 'command', onError: () => undefined });
-  await waitForReady(connection, 5_000);
-  stores = createRedisStores({ redis: connection, prefix: PREFIX, clock: { now: () => Date.now() } });
+  connection = await connectWithoutPublish(redis, 'test-nopub-handler');
+  stores = createRedisStores({ redis: connection.redis, prefix: PREFIX, clock: { now: () => Date.now() } });
   const handler = createWebhookHandler({
     secrets: [SECRET],
     maxBodyBytes: 64 * 1024,
@@ -56,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  connection?.disconnect();
+  await connection?.close();
   await bus.close();
   await redis?.stop();
 });

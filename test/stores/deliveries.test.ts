@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createRedisConnection, waitForReady } from '../../src/lib/redis.js';
 import { createRedisStores } from '../../src/stores/redis/index.js';
 import type { Payout } from '../../src/zopay/types.js';
+import { connectWithoutPublish } from '../helpers/redis.js';
 import { IMPLEMENTATIONS, payout, useStores } from './harness.js';
 
 const TTL = 7 * 24 * 3600;
@@ -116,16 +116,10 @@ describe('webhook delivery keys (redis)', () => {
   it('keeps the recorded advance and reports published: false when the PUBLISH itself fails', async () => {
     const { server, prefix, clock } = h();
     if (!server) throw new Error('redis-server not started');
-    // A Redis user that may run everything on every key but publish on no channel: PUBLISH fails inside
-    // the script after the delivery and the status are written, which a script cannot undo.
-    const user = `nopub${process.pid}`;
-    await server.client().call('ACL', 'SETUSER', user, 'on', '>pw', '~*', 'resetchannels', '+@all');
-    const url = new URL(server.url);
-    url.username = user;
-    url.password = 'pw';
-    const redis = createRedisConnection(url.toString(), { name: 'test-nopub', role: 'command', onError: () => undefined });
+    // PUBLISH fails inside the script after the delivery and the status are written, which a script
+    // cannot undo.
+    const { redis, close } = await connectWithoutPublish(server, 'test-nopub');
     try {
-      await waitForReady(redis, 5_000);
       await expect(redis.publish('any', 'x')).rejects.toThrow(/NOPERM/);
       const stores = createRedisStores({ redis, prefix, clock });
       const channel = `${prefix}payout:po_np`;
@@ -143,8 +137,7 @@ describe('webhook delivery keys (redis)', () => {
         stores.deliveries.recordDelivery({ deliveryId: 'd1', payout: payout({ id: 'po_np', status: 'SUCCESS' }), dedupeTtlSeconds: TTL, publishTo: channel }),
       ).resolves.toEqual({ duplicate: true });
     } finally {
-      redis.disconnect();
-      await server.client().call('ACL', 'DELUSER', user);
+      await close();
     }
   });
 
