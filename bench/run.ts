@@ -61,10 +61,14 @@ function baseEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 }
 
+/** baseEnv in production mode: the gateway's, and that of every server it is compared with. */
+function deployedEnv(): NodeJS.ProcessEnv {
+  return { ...baseEnv(), NODE_ENV: 'production' };
+}
+
 function gatewayEnv(secrets: Secrets, stubUrl: string, redisUrl: string, redisPrefix: string): NodeJS.ProcessEnv {
   return {
-    ...baseEnv(),
-    NODE_ENV: 'production',
+    ...deployedEnv(),
     LOG_LEVEL: 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -95,6 +99,7 @@ function describeGatewayEnv(env: NodeJS.ProcessEnv): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
+  const heapFlags = startHeapFlags();
   const started = performance.now();
   const loadAtStart = os.loadavg()[0] ?? Number.NaN;
   const log = (line: string) => console.log(line);
@@ -128,8 +133,7 @@ async function main(argv: readonly string[]): Promise<number> {
       'baseline',
       here('./baseline.ts'),
       {
-        ...baseEnv(),
-        NODE_ENV: 'production',
+        ...deployedEnv(),
         BASELINE_UPSTREAM_URL: stub.url,
         BASELINE_SUB: sub,
         ZOPAY_API_KEY: secrets.apiKey,
@@ -137,13 +141,13 @@ async function main(argv: readonly string[]): Promise<number> {
         ZOPAY_ORIGIN: secrets.origin,
         ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret,
       },
-      { nodeArgs: startHeapFlags() },
+      { nodeArgs: heapFlags },
     ),
     // The gateway as `npm start` runs it: compiled by `npm run build` (tsc), started by plain node.
     spawnTsChild('gateway', here('./gateway-child.ts'), gatewayEnv(secrets, stub.url, redis.url, redisPrefix), {
       // --expose-gc only makes global.gc() callable (the heap scenario asks for it over IPC); the
       // collector itself runs as without the flag.
-      nodeArgs: ['--expose-gc', ...startHeapFlags(), ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])],
+      nodeArgs: ['--expose-gc', ...heapFlags, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])],
     }),
   ]);
   log(`started: redis ${redis.url}, stub ${stub.url}, baseline ${baseline.url}, gateway ${gateway.url}`);
@@ -151,8 +155,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const profileArgs = (name: string) => (options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${name}`] : []);
   // The execute scenario's references: a GraphQL layer doing the baseline's work and nothing else.
   const floorEnv = (floor: Floor) => ({
-    ...baseEnv(),
-    NODE_ENV: 'production',
+    ...deployedEnv(),
     FLOOR: floor,
     BASELINE_UPSTREAM_URL: stub.url,
     BASELINE_SUB: sub,
@@ -161,7 +164,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ZOPAY_ORIGIN: secrets.origin,
   });
   const floors: Record<Floor, ChildHandle> | undefined = options.scenarios.includes('execute')
-    ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f), { nodeArgs: [...startHeapFlags(), ...profileArgs(`${f}-floor`)] }))).then((handles) =>
+    ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f), { nodeArgs: [...heapFlags, ...profileArgs(`${f}-floor`)] }))).then((handles) =>
         Object.fromEntries(FLOORS.map((f, i) => [f, handles[i] as ChildHandle])) as Record<Floor, ChildHandle>,
       )
     : undefined;
@@ -171,7 +174,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const subscriptionsWanted = options.scenarios.some((id) => SUBSCRIPTION_SCENARIOS.includes(id));
   const [wsBaseline, subscribers, bareGraphqlWs] = subscriptionsWanted
     ? await Promise.all([
-        spawnTsChild('ws-baseline', here('./ws-baseline.ts'), { ...baseEnv(), NODE_ENV: 'production', ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret }, { nodeArgs: [...startHeapFlags(), ...profileArgs('ws-baseline')] }),
+        spawnTsChild('ws-baseline', here('./ws-baseline.ts'), { ...deployedEnv(), ZOPAY_WEBHOOK_SECRET: secrets.webhookSecret }, { nodeArgs: [...heapFlags, ...profileArgs('ws-baseline')] }),
         spawnTsChild(
           'subscribers',
           here('./subscribers.ts'),
@@ -188,7 +191,7 @@ async function main(argv: readonly string[]): Promise<number> {
   log(`gateway environment: ${gatewayEnvText}`);
   // The heap scenario's bare graphql-ws keeps node's defaults: it is compared on heap in use after a full
   // GC, not on speed, and its committed figures were measured that way.
-  log(`node flags of the gateway (as npm start), the baseline, the floors and the ws baseline: ${startHeapFlags().join(' ') || 'none'}`);
+  log(`node flags of the gateway (as npm start), the baseline, the floors and the ws baseline: ${heapFlags.join(' ') || 'none'}`);
 
   const redisClient = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   redisClient.on('error', () => undefined);
