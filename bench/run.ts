@@ -22,7 +22,7 @@ import { parseOptions, SUBSCRIPTION_SCENARIOS, USAGE, wantsHelp, type ScenarioId
 import { preflight } from './lib/preflight.js';
 import { benchCpuSeconds, buildChildren, machineCpuSeconds, spawnTsChild, startRedis, stopAll, type ChildHandle } from './lib/processes.js';
 import { renderNotes, renderProblems, renderTable, writeResults, type ScenarioRow } from './lib/report.js';
-import { FLOORS, type Floor } from './lib/floor-kinds.js';
+import { FLOOR_SCENARIOS, FLOORS, type Floor } from './lib/floor-kinds.js';
 import { executeLatency } from './scenarios/execute-latency.js';
 import { executeThroughput } from './scenarios/execute-throughput.js';
 import { fanoutRate } from './scenarios/fanout-rate.js';
@@ -163,7 +163,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ZOPAY_API_SECRET: secrets.apiSecret,
     ZOPAY_ORIGIN: secrets.origin,
   });
-  const floors: Record<Floor, ChildHandle> | undefined = options.scenarios.includes('execute')
+  const floors: Record<Floor, ChildHandle> | undefined = options.scenarios.some((id) => FLOOR_SCENARIOS.includes(id))
     ? await Promise.all(FLOORS.map((f) => spawnTsChild(`${f}-floor`, here('./floors.ts'), floorEnv(f), { nodeArgs: [...heapFlags, ...profileArgs(`${f}-floor`)] }))).then((handles) =>
         Object.fromEntries(FLOORS.map((f, i) => [f, handles[i] as ChildHandle])) as Record<Floor, ChildHandle>,
       )

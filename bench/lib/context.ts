@@ -38,7 +38,7 @@ export interface BenchContext {
   stub: ChildHandle;
   baseline: ChildHandle;
   gateway: ChildHandle;
-  /** Started only when the execute scenario runs: the Yoga and graphql-js floors (floors.ts). */
+  /** Started only when the execute or latency scenario runs: the Yoga and graphql-js floors (floors.ts). */
   floors?: Record<Floor, ChildHandle>;
   /** Started only when a subscription scenario runs: the raw `ws` broadcast baseline (ws-baseline.ts). */
   wsBaseline?: ChildHandle;

@@ -27,6 +27,8 @@ export interface ScenarioRow {
 export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const fmtRatio = (r: number): string => (r === Number.POSITIVE_INFINITY ? '∞' : Number.isNaN(r) ? '—' : `${r.toFixed(2)}×`);
 export const fmtMs = (n: number): string => (n === Number.POSITIVE_INFINITY ? '∞' : Number.isNaN(n) ? '—' : `${n.toFixed(2)}`);
+/** A difference in ms with its sign: +1.25, −0.40. */
+export const fmtDeltaMs = (n: number): string => (n < 0 ? `−${fmtMs(-n)}` : `+${fmtMs(n)}`);
 
 export function renderTable(rows: readonly ScenarioRow[]): string {
   const header = ['Scenario', 'Baseline', 'Candidate', 'Ratio', 'p50 / p99 ms (baseline → candidate)', 'Target', 'Result'];

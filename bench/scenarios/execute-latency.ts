@@ -2,12 +2,16 @@
  * (2) Added p99 of executeDisbursement at a fixed offered rate (open loop, uniform arrivals, latency from
  * each request's due time) vs the bare baseline at the same rate. Target: candidate p99 − baseline p99
  * ≤ 3 ms, with the offered rate actually sustained (every request sent on time and answered).
+ *
+ * Each round also offers the same rate to the two floors (floors.ts, as in the throughput scenario): their
+ * added p99 is a reference row, what a GraphQL layer alone adds at this rate on this machine.
  */
-import { abab, results, sideMean, sideSpread } from '../lib/abab.js';
+import { abab, results, sideMean, sideSpread, type RoundSample } from '../lib/abab.js';
 import type { BenchContext } from '../lib/context.js';
-import { cpuPerRequest, withCpu } from '../lib/cpu.js';
-import { failedCount, openLoop, type RunResult } from '../lib/load.js';
-import { fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
+import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
+import { failedCount, openLoop, type LoadSpec, type RunResult } from '../lib/load.js';
+import { FLOOR_PATH, FLOORS, type Floor } from '../lib/floor-kinds.js';
+import { fmtDeltaMs, fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
 import { prepareExecuteLoad } from './execute-load.js';
 
 export const ADDED_P99_TARGET_MS = 3;
@@ -15,24 +19,34 @@ const SUSTAINED_SHARE = 0.95;
 /** Beyond this many requests in flight the server is hopelessly behind: stop adding to its queue. */
 const MAX_OUTSTANDING = 1_000;
 
-export async function executeLatency(ctx: BenchContext): Promise<ScenarioRow> {
+type FloorSide = `${Floor}-floor`;
+const floorSide = (f: Floor): FloorSide => `${f}-floor`;
+const FLOOR_TITLES: Record<Floor, string> = {
+  yoga: 'reference: stock Yoga doing only the baseline’s work',
+  'graphql-js': 'reference: hand-written graphql-js handler doing only the baseline’s work',
+};
+
+export async function executeLatency(ctx: BenchContext): Promise<ScenarioRow[]> {
   const { ratePerS, warmupS, durationS } = ctx.options;
   const { specs } = await prepareExecuteLoad(ctx, 'latency');
-  // Every process on both sides: CPU burnt by the idle side (leftover work, GC) shows up too.
-  const all = [ctx.gateway, ctx.baseline, ctx.redis, ctx.stub];
-  const watched = { baseline: all, candidate: all };
-  const run = (side: 'baseline' | 'candidate') => (phase: 'warmup' | 'measure') =>
-    withCpu(watched[side], () => openLoop(specs[side], { ratePerS, durationS: phase === 'warmup' ? warmupS : durationS, maxOutstanding: MAX_OUTSTANDING }));
-  const samples = await abab(ctx, 'latency', { baseline: run('baseline'), candidate: run('candidate') });
+  const floors = ctx.floors;
+  // Every process on every side: CPU burnt by an idle side (leftover work, GC) shows up too.
+  const all = [ctx.gateway, ctx.baseline, ctx.redis, ctx.stub, ...(floors ? FLOORS.map((f) => floors[f]) : [])];
+  const run = (spec: LoadSpec) => (phase: 'warmup' | 'measure') =>
+    withCpu(all, () => openLoop(spec, { ratePerS, durationS: phase === 'warmup' ? warmupS : durationS, maxOutstanding: MAX_OUTSTANDING }));
+  const floorRunners = Object.fromEntries(
+    floors ? FLOORS.map((f) => [floorSide(f), run({ ...specs.candidate, origin: floors[f].url, path: FLOOR_PATH, headers: { 'content-type': 'application/json' } })]) : [],
+  ) as Record<FloorSide, ReturnType<typeof run>>;
+  const samples = await abab(ctx, 'latency', { baseline: run(specs.baseline), candidate: run(specs.candidate), ...floorRunners });
 
-  const p = (side: 'baseline' | 'candidate', q: 'p50' | 'p99') => sideMean(samples, side, (r) => r.latency[q]);
+  const p = (side: string, q: 'p50' | 'p99') => sideMean(samples, side, (r) => r.latency[q]);
   const added = p('candidate', 'p99') - p('baseline', 'p99');
   const achieved = sideMean(samples, 'candidate', (r) => r.rps);
   // Answers per second over the whole run (the drain after the last send included): a server that keeps
   // up answers within a few ms of the schedule, one that does not falls ever further behind.
   const keptUp = (r: RunResult) => failedCount(r) === 0 && !r.unsent && r.rps >= SUSTAINED_SHARE * ratePerS;
   const sustained = results(samples, 'candidate').every(keptUp);
-  const p99s = (side: 'baseline' | 'candidate') => sideSpread(samples, side, (r) => r.latency.p99, 2);
+  const p99s = (side: string) => sideSpread(samples, side, (r) => r.latency.p99, 2);
   const notes = [
     `rounds p99: baseline ${p99s('baseline')} ms, candidate ${p99s('candidate')} ms`,
     `candidate answered ${fmtInt(achieved)} req/s of ${fmtInt(ratePerS)} offered`,
@@ -49,12 +63,14 @@ export async function executeLatency(ctx: BenchContext): Promise<ScenarioRow> {
         `${unsent ? `; ${fmtInt(unsent)} requests not sent because ${MAX_OUTSTANDING} were outstanding` : ''})`,
     );
   }
-  return {
+  const floorAdded = floors ? FLOORS.map((f) => `${f} floor ${fmtDeltaMs(p(floorSide(f), 'p99') - p('baseline', 'p99'))} ms`) : [];
+  if (floorAdded.length > 0) notes.push(`same rounds, same rate: ${floorAdded.join(', ')} (reference rows below)`);
+  const row: ScenarioRow = {
     id: 'latency',
     title: `executeDisbursement p99 at ${fmtInt(ratePerS)} req/s offered (ms)`,
     baseline: fmtMs(p('baseline', 'p99')),
     candidate: fmtMs(p('candidate', 'p99')),
-    ratio: `+${fmtMs(added)} ms`,
+    ratio: `${fmtDeltaMs(added)} ms`,
     latency: `${fmtMs(p('baseline', 'p50'))} / ${fmtMs(p('baseline', 'p99'))} → ${fmtMs(p('candidate', 'p50'))} / ${fmtMs(p('candidate', 'p99'))}`,
     target: `added p99 ≤ ${ADDED_P99_TARGET_MS} ms`,
     pass: sustained && added <= ADDED_P99_TARGET_MS,
@@ -68,6 +84,38 @@ export async function executeLatency(ctx: BenchContext): Promise<ScenarioRow> {
       candidateAnsweredRps: achieved,
     },
     notes,
-    rounds: samples,
+    rounds: samples.filter((s) => s.side === 'baseline' || s.side === 'candidate'),
+  };
+  const latency = (side: string) => `${fmtMs(p('baseline', 'p50'))} / ${fmtMs(p('baseline', 'p99'))} → ${fmtMs(p(side, 'p50'))} / ${fmtMs(p(side, 'p99'))}`;
+  return [row, ...(floors ? FLOORS.map((f) => floorRow(f, samples, ratePerS, p('baseline', 'p99'), latency(floorSide(f)), keptUp)) : [])];
+}
+
+function floorRow(
+  floor: Floor,
+  samples: readonly RoundSample<CpuRun, string>[],
+  ratePerS: number,
+  baselineP99: number,
+  latency: string,
+  keptUp: (r: RunResult) => boolean,
+): ScenarioRow {
+  const side = floorSide(floor);
+  const p99 = sideMean(samples, side, (r) => r.latency.p99);
+  const behind = results(samples, side).filter((r) => !keptUp(r)).length;
+  return {
+    id: `latency:${side}`,
+    title: `${FLOOR_TITLES[floor]}, p99 at ${fmtInt(ratePerS)} req/s offered (ms)`,
+    baseline: fmtMs(baselineP99),
+    candidate: fmtMs(p99),
+    ratio: `${fmtDeltaMs(p99 - baselineP99)} ms`,
+    latency,
+    target: '—',
+    pass: true,
+    reference: true,
+    values: { offeredRps: ratePerS, baselineP99Ms: baselineP99, floorP99Ms: p99, addedP99Ms: p99 - baselineP99, floorAnsweredRps: sideMean(samples, side, (r) => r.rps) },
+    notes: [
+      `rounds p99: ${sideSpread(samples, side, (r) => r.latency.p99, 2)} ms; answered ${fmtInt(sideMean(samples, side, (r) => r.rps))} req/s of ${fmtInt(ratePerS)} offered; CPU ms per request: ${cpuPerRequest(results(samples, side))}`,
+      ...(behind > 0 ? [`fell behind the offered rate in ${behind} round(s)`] : []),
+    ],
+    rounds: samples.filter((s) => s.side === side),
   };
 }
