@@ -10,7 +10,7 @@ import { abab, results, sideMean, sideSpread, type RoundSample } from '../lib/ab
 import type { BenchContext } from '../lib/context.js';
 import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
 import { failedCount, openLoop, type LoadSpec, type RunResult } from '../lib/load.js';
-import { FLOOR_PATH, FLOORS, type Floor } from '../lib/floor-kinds.js';
+import { FLOOR_TITLES, FLOORS, floorRunners, floorSide, type Floor } from '../lib/floor-kinds.js';
 import { fmtDeltaMs, fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
 import { prepareExecuteLoad } from './execute-load.js';
 
@@ -18,13 +18,6 @@ export const ADDED_P99_TARGET_MS = 3;
 const SUSTAINED_SHARE = 0.95;
 /** Beyond this many requests in flight the server is hopelessly behind: stop adding to its queue. */
 const MAX_OUTSTANDING = 1_000;
-
-type FloorSide = `${Floor}-floor`;
-const floorSide = (f: Floor): FloorSide => `${f}-floor`;
-const FLOOR_TITLES: Record<Floor, string> = {
-  yoga: 'reference: stock Yoga doing only the baseline’s work',
-  'graphql-js': 'reference: hand-written graphql-js handler doing only the baseline’s work',
-};
 
 export async function executeLatency(ctx: BenchContext): Promise<ScenarioRow[]> {
   const { ratePerS, warmupS, durationS } = ctx.options;
@@ -34,10 +27,7 @@ export async function executeLatency(ctx: BenchContext): Promise<ScenarioRow[]> 
   const all = [ctx.gateway, ctx.baseline, ctx.redis, ctx.stub, ...(floors ? FLOORS.map((f) => floors[f]) : [])];
   const run = (spec: LoadSpec) => (phase: 'warmup' | 'measure') =>
     withCpu(all, () => openLoop(spec, { ratePerS, durationS: phase === 'warmup' ? warmupS : durationS, maxOutstanding: MAX_OUTSTANDING }));
-  const floorRunners = Object.fromEntries(
-    floors ? FLOORS.map((f) => [floorSide(f), run({ ...specs.candidate, origin: floors[f].url, path: FLOOR_PATH, headers: { 'content-type': 'application/json' } })]) : [],
-  ) as Record<FloorSide, ReturnType<typeof run>>;
-  const samples = await abab(ctx, 'latency', { baseline: run(specs.baseline), candidate: run(specs.candidate), ...floorRunners });
+  const samples = await abab(ctx, 'latency', { baseline: run(specs.baseline), candidate: run(specs.candidate), ...floorRunners(floors, specs.candidate, run) });
 
   const p = (side: string, q: 'p50' | 'p99') => sideMean(samples, side, (r) => r.latency[q]);
   const added = p('candidate', 'p99') - p('baseline', 'p99');

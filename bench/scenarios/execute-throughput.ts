@@ -12,17 +12,10 @@ import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
 import { closedLoop, type LoadSpec } from '../lib/load.js';
 import { commandStats, perUnit } from '../lib/redis-stats.js';
 import { fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
-import { FLOOR_PATH, FLOORS, type Floor } from '../lib/floor-kinds.js';
+import { FLOOR_TITLES, FLOORS, floorRunners, floorSide, type Floor } from '../lib/floor-kinds.js';
 import { prepareExecuteLoad } from './execute-load.js';
 
 export const THROUGHPUT_TARGET = 0.6;
-
-type FloorSide = `${Floor}-floor`;
-const floorSide = (f: Floor): FloorSide => `${f}-floor`;
-const FLOOR_TITLES: Record<Floor, string> = {
-  yoga: 'reference: stock Yoga doing only the baseline’s work',
-  'graphql-js': 'reference: hand-written graphql-js handler doing only the baseline’s work',
-};
 
 export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow[]> {
   const { connections, warmupS, durationS } = ctx.options;
@@ -36,17 +29,9 @@ export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow[
     if (phase === 'warmup' && spec === specs.candidate) warmupAnswers += r.ok;
     return r;
   };
-  const floorRunners = Object.fromEntries(
-    floors
-      ? FLOORS.map((f) => [
-          floorSide(f),
-          run({ ...specs.candidate, origin: floors[f].url, path: FLOOR_PATH, headers: { 'content-type': 'application/json' } }),
-        ])
-      : [],
-  ) as Record<FloorSide, ReturnType<typeof run>>;
   // Only the candidate talks to Redis during the rounds (the quotes were created before the snapshot).
   const redisBefore = await commandStats(ctx.redisClient);
-  const samples = await abab(ctx, 'execute', { baseline: run(specs.baseline), candidate: run(specs.candidate), ...floorRunners });
+  const samples = await abab(ctx, 'execute', { baseline: run(specs.baseline), candidate: run(specs.candidate), ...floorRunners(floors, specs.candidate, run) });
   const redisAfter = await commandStats(ctx.redisClient);
   // Warm-ups count in Redis' figures but not in `ok`: divide by every answer of the candidate's runs. The
   // requests still in flight when a run stops (at most one per connection) reach Redis without being
