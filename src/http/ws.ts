@@ -9,6 +9,7 @@ import { bearerToken } from '../auth/tokens.js';
 import type { Logger } from '../lib/logger.js';
 import type { GatewayYoga } from './yoga.js';
 import type { GraphQLContext } from '../context.js';
+import { createSharedFrames } from './shared-frames.js';
 
 export interface WsOptions {
   server: Server;
@@ -48,6 +49,8 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
   // Yoga's context wants a Request; over a WebSocket the caller comes from connectionParams instead
   // (wsViewer), so one shared, bodiless Request serves every operation (not one per subscription).
   const wsRequest = new Request(`http://ws.local${opts.yoga.graphqlEndpoint}`, { method: 'POST' });
+  // A result shared by many subscribers is serialised once, not once per subscriber.
+  const frames = createSharedFrames();
 
   const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({
     connectionInitWaitTimeout: opts.connectionInitWaitMs,
@@ -138,6 +141,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       };
       return args;
     },
+    onNext: (_ctx, _id, _payload, _args, result) => frames.payload(result),
     onError: (ctx, id) => {
       releaseSetup(ctx.extra, id);
     },
@@ -184,7 +188,9 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       {
         protocol: socket.protocol,
         // Not waiting for the write callback lets the next frame (often `complete`) join the same write.
-        send: (data) => {
+        send: (message) => {
+          // First, whatever happens next: graphql-ws stringified this message just now.
+          const data = frames.frame(message);
           if (socket.readyState !== socket.OPEN) return;
           cork(tcp);
           socket.send(data, (err) => {
