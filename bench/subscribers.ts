@@ -21,7 +21,7 @@ import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/tokens.js';
 import { SCOPES } from '../src/auth/viewer.js';
-import { announceReady, exitWithParent, requiredEnv } from './lib/child.js';
+import { announceReady, exitWithParent, loopBlockWindow, requiredEnv } from './lib/child.js';
 import {
   FLEET_PATHS,
   type CloseResult,
@@ -365,6 +365,7 @@ function poolFor(httpUrl: string): Pool {
 const sleepUntil = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
 
 async function fire(req: FireRequest): Promise<FireResult> {
+  const blocked = loopBlockWindow();
   const problems = new Problems();
   takeUnexpected(problems, 'before fire');
   const watchers = new Map<string, { c: Client; sub: Sub }[]>(req.events.map((e) => [e.payoutId, []]));
@@ -494,6 +495,7 @@ async function fire(req: FireRequest): Promise<FireResult> {
     ...(sampleNext ? { sampleNext } : {}),
     ...(sampleComplete ? { sampleComplete } : {}),
     ...(sampleCompletedAt ? { sampleCompletedAt } : {}),
+    maxBlockMs: blocked(),
   };
 }
 

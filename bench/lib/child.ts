@@ -3,7 +3,7 @@
  * it listens, and stops itself when the runner goes away (IPC disconnect) or signals it. The parent side
  * is processes.ts.
  */
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
 export interface ReadyMessage {
   type: 'ready';
@@ -139,6 +139,9 @@ const GC_KINDS: Record<number, string> = {
 /**
  * `gc-stats` over IPC: the main-thread GC pauses observed (perf_hooks 'gc' entries, one callback per
  * collection) since the previous `gc-stats` with `reset`. The observer runs from the child's start.
+ * `loop-stats`: the longest time the event loop could not run a callback (a GC pause, long synchronous
+ * work, or the process waiting for a core), measured only between a `loop-stats` with `start` and the
+ * next `loop-stats` (a 10 ms-resolution timer, perf_hooks monitorEventLoopDelay).
  */
 export function gcStatsHandlers(): Record<string, AskHandler> {
   let stats: GcStats = {};
@@ -153,11 +156,44 @@ export function gcStatsHandlers(): Record<string, AskHandler> {
     }
   });
   observer.observe({ entryTypes: ['gc'] });
+  let loop: IntervalHistogram | undefined;
   return {
     'gc-stats': (args) => {
       const out = stats;
       if (args['reset'] !== false) stats = {};
       return out;
     },
+    'loop-stats': (args) => {
+      const out: LoopStats = { maxBlockMs: loop ? blockMs(loop) : 0 };
+      loop?.disable();
+      loop = undefined;
+      if (args['start'] === true) {
+        loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+        loop.enable();
+      }
+      return out;
+    },
+  };
+}
+
+export interface LoopStats {
+  /** How long the process could not run a callback, at worst (to the monitor's 10 ms resolution). */
+  maxBlockMs: number;
+}
+
+const LOOP_RESOLUTION_MS = 10;
+
+/** The monitor records the time between its ticks: the longest block is that less one tick, at most a tick more. */
+function blockMs(h: IntervalHistogram): number {
+  return Math.max(0, h.max / 1e6 - LOOP_RESOLUTION_MS);
+}
+
+/** The event-loop monitor of `loop-stats`, for a process that answers over HTTP instead of IPC. */
+export function loopBlockWindow(): () => number {
+  const h = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  h.enable();
+  return () => {
+    h.disable();
+    return blockMs(h);
   };
 }

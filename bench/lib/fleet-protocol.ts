@@ -91,6 +91,8 @@ export interface FireResult {
   sampleComplete?: string;
   /** `completed_at` of the payload whose final `next` is `sampleNext`. */
   sampleCompletedAt?: string;
+  /** The fleet's own longest event-loop block during the fire (ms): late arrivals it may have caused. */
+  maxBlockMs: number;
 }
 
 export interface FleetStatus {

@@ -5,7 +5,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { request } from 'undici';
-import type { GcStats } from './child.js';
+import type { GcStats, LoopStats } from './child.js';
 import type { BenchContext, Side } from './context.js';
 import {
   FLEET_PATHS,
@@ -216,11 +216,16 @@ export function compareFrames(ctx: BenchContext, scenario: string, frames: Parti
   return parts.length ? `frames identical on both sides but for ids and completedAt (${parts.join(', ')})${sample ? `: ${sample}` : ''}` : 'no frames to compare';
 }
 
-/** GC pauses in `handle`'s main thread while `run` ran (the child's `gc-stats` observer). */
-export async function gcDuring<T>(handle: ChildHandle, run: () => Promise<T>): Promise<{ result: T; gc: GcStats }> {
+/**
+ * GC pauses in `handle`'s main thread while `run` ran (the child's `gc-stats` observer), and the longest
+ * time its event loop was blocked meanwhile (`loop-stats`).
+ */
+export async function gcDuring<T>(handle: ChildHandle, run: () => Promise<T>): Promise<{ result: T; gc: GcStats; maxBlockMs: number }> {
   await handle.ask('gc-stats', { reset: true });
+  await handle.ask('loop-stats', { start: true });
   const result = await run();
-  return { result, gc: await handle.ask<GcStats>('gc-stats', { reset: true }) };
+  const { maxBlockMs } = await handle.ask<LoopStats>('loop-stats', {});
+  return { result, gc: await handle.ask<GcStats>('gc-stats', { reset: true }), maxBlockMs };
 }
 
 export function addGc(into: GcStats, more: GcStats): GcStats {

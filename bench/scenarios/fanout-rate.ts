@@ -39,6 +39,9 @@ interface RateRun {
   eventsWallS: number;
   /** GC pauses in the server's main thread during the events. */
   gc: GcStats;
+  /** The longest event-loop block in the server and in the fleet during the events. */
+  serverBlockMs: number;
+  fleetBlockMs: number;
   /** Events some subscriber never got (a Problem each). */
   lostEvents: number;
 }
@@ -67,7 +70,7 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
         ok = recordFleetProblems(ctx, where, 'subscribe', sub.result.problems);
         if (!ok) continue;
         const started = performance.now();
-        const { result: fired, gc } = await gcDuring(server, () =>
+        const { result: fired, gc, maxBlockMs } = await gcDuring(server, () =>
           profileWindow(ctx, side === 'candidate' && round === rounds, 'fanout-rate-events', () =>
             cpuDuring([server], () =>
               fleet.fire({
@@ -98,12 +101,14 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
           eventsCpuS: fired.cpuS[server.name] ?? Number.NaN,
           eventsWallS: wallS,
           gc,
+          serverBlockMs: maxBlockMs,
+          fleetBlockMs: fired.result.maxBlockMs,
           lostEvents: fired.result.events.filter((e) => e.delivered < e.expected).length,
         };
         runs.push(run);
         ctx.log(
           `  fanout-rate ${side.padEnd(9)} round ${round}: ${events} events at ${EVENTS_PER_S}/s × ${n} subscribers, time-to-last ` +
-            `${ttl.map((t) => (Number.isFinite(t) ? Math.round(t) : 'lost')).join(' ')} ms; subscribe of ${sub.result.subscriptions} took ${Math.round(sub.result.ms)} ms; GC during the events: ${fmtGc(gc)}`,
+            `${ttl.map((t) => (Number.isFinite(t) ? Math.round(t) : 'lost')).join(' ')} ms; subscribe of ${sub.result.subscriptions} took ${Math.round(sub.result.ms)} ms; GC during the events: ${fmtGc(gc)}; longest event-loop block: server ${Math.round(run.serverBlockMs)} ms, fleet ${Math.round(run.fleetBlockMs)} ms`,
         );
       } finally {
         await endRound(ctx, fleet, where);
@@ -131,6 +136,7 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
       `server CPU per subscribe ${subUs('baseline').toFixed(1)} → ${subUs('candidate').toFixed(1)} µs`,
     `GC pauses in the server per run of events: baseline ${fmtGc(of('baseline').reduce((a, r) => addGc(a, r.gc), {} as GcStats), of('baseline').length)}; ` +
       `gateway ${fmtGc(of('candidate').reduce((a, r) => addGc(a, r.gc), {} as GcStats), of('candidate').length)}`,
+    `longest event-loop block during the events, per run: ${runs.map((r) => `${r.side} round ${r.round}: server ${Math.round(r.serverBlockMs)} ms, fleet ${Math.round(r.fleetBlockMs)} ms`).join('; ')}`,
     ...(runs.some((r) => r.lostEvents > 0)
       ? [`events lost (not delivered to every subscriber, counted as ∞): ${runs.map((r) => `${r.side} round ${r.round}: ${r.lostEvents}`).join(', ')}`]
       : []),

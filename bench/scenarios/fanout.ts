@@ -33,6 +33,9 @@ interface FanoutSample {
   subscribeCpuS: number;
   fireCpuS: number;
   fleetFireCpuS: number;
+  /** The longest event-loop block in the server and in the fleet during the sample's fire. */
+  serverBlockMs: number;
+  fleetBlockMs: number;
 }
 
 export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
@@ -65,7 +68,7 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
           );
           ok = recordFleetProblems(ctx, { ...where, phase }, 'subscribe', sub.result.problems);
           if (!ok) break;
-          const { result: fired, gc } = await gcDuring(server, () =>
+          const { result: fired, gc, maxBlockMs } = await gcDuring(server, () =>
             profileWindow(ctx, side === 'candidate' && phase === 'measure', 'fanout-fire', () =>
               cpuDuring([server, subscribers], () =>
                 fleet.fire({ httpUrl: server.url, events: [{ payoutId, deliveryId: `${ctx.runTag}-fan-dlv-${seq}` }], intervalMs: 0, timeoutMs: 60_000 }),
@@ -93,6 +96,8 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
             subscribeCpuS: sub.cpuS[server.name] ?? Number.NaN,
             fireCpuS: fired.cpuS[server.name] ?? Number.NaN,
             fleetFireCpuS: fired.cpuS[subscribers.name] ?? Number.NaN,
+            serverBlockMs: maxBlockMs,
+            fleetBlockMs: fired.result.maxBlockMs,
           });
         }
       } finally {
@@ -125,6 +130,9 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
     `subscribe of all ${n.toLocaleString('en-US')} to a new payout, to the last snapshot: ${fmtMs(meanOf('baseline', (s) => s.subscribeMs))} → ${fmtMs(meanOf('candidate', (s) => s.subscribeMs))} ms, ` +
       `server CPU per subscribe ${usPerSub('baseline', (s) => s.subscribeCpuS).toFixed(1)} → ${usPerSub('candidate', (s) => s.subscribeCpuS).toFixed(1)} µs`,
     `GC pauses per event in the server: baseline ${fmtGc(gcOf.baseline, of('baseline').length)}; gateway ${fmtGc(gcOf.candidate, of('candidate').length)}`,
+    `slowest events, with the longest event-loop block during each in the server and in the fleet: ${(['baseline', 'candidate'] as const)
+      .map((side) => `${side === 'baseline' ? 'baseline' : 'gateway'} ${slowest(of(side))}`)
+      .join('; ')}`,
     framesNote,
   ];
   const clean = ctx.problems.slice(problemsBefore).every((p) => p.scenario !== 'fanout');
@@ -142,4 +150,13 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
     notes,
     rounds: samples,
   };
+}
+
+/** "212 ms (server 48, fleet 12), 180 ms (…)": the three slowest samples and who was blocked meanwhile. */
+function slowest(samples: FanoutSample[]): string {
+  return [...samples]
+    .sort((a, b) => b.timeToLastMs - a.timeToLastMs)
+    .slice(0, 3)
+    .map((s) => `${Math.round(s.timeToLastMs)} ms (server ${Math.round(s.serverBlockMs)}, fleet ${Math.round(s.fleetBlockMs)})`)
+    .join(', ');
 }
