@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { mintToken } from '../src/auth/tokens.js';
 import { SCOPES } from '../src/auth/viewer.js';
+import { loadConfig } from '../src/config.js';
 import type { BenchContext, Problem, Secrets } from './lib/context.js';
 import { describeEnvironment, renderEnvironment } from './lib/environment.js';
 import { parseOptions, SUBSCRIPTION_SCENARIOS, USAGE, wantsHelp, type ScenarioId } from './lib/options.js';
@@ -210,6 +211,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(wsBaseline ? { wsBaseline } : {}),
     ...(subscribers ? { subscribers } : {}),
     ...(bareGraphqlWs ? { bareGraphqlWs } : {}),
+    gatewayConfig: loadConfig(gatewayEnv(secrets, stub.url, redis.url, redisPrefix)),
     redis,
     redisClient,
     problems,

@@ -3,6 +3,7 @@ import type { FailureSample } from './load.js';
 import type { BenchOptions } from './options.js';
 import type { ChildHandle, RedisHandle } from './processes.js';
 import type { Floor } from './floor-kinds.js';
+import type { Config } from '../../src/config.js';
 
 /** Per-run credentials: random, never the sandbox defaults (production config refuses those). */
 export interface Secrets {
@@ -46,6 +47,8 @@ export interface BenchContext {
   subscribers?: ChildHandle;
   /** The bare graphql-ws server of the heap scenario (graphql-ws-bare.ts). */
   bareGraphqlWs?: ChildHandle;
+  /** The settings the gateway runs with (its config as loaded from its environment) that scenarios size themselves by. */
+  gatewayConfig: Pick<Config, 'reconcileIntervalMs' | 'subscriptionsPerCaller' | 'wsMaxSubscriptionsPerConnection'>;
   redis: RedisHandle;
   /** The runner's own connection: seeding and INFO commandstats (never the gateway's). */
   redisClient: Redis;
