@@ -144,7 +144,12 @@ async function watchPayout(ctx: BenchContext, payoutId: string, n: number, perCo
         };
         ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${ctx.token}` } })));
         ws.on('message', (data: Buffer) => {
-          const frame = JSON.parse(data.toString('utf8')) as { type: string; id?: string; payload?: { data?: { payoutStatus?: { status?: string } } } };
+          let frame: { type: string; id?: string; payload?: { data?: { payoutStatus?: { status?: string } } } };
+          try {
+            frame = JSON.parse(data.toString('utf8')) as typeof frame;
+          } catch {
+            return fail(`a frame that is not JSON: ${data.toString('utf8').slice(0, 300)}`);
+          }
           if (frame.type === 'connection_ack') {
             for (const id of ids) ws.send(subscribeFrame(id, payoutId));
           } else if (frame.type === 'next' && frame.id !== undefined && waiting.has(frame.id) && frame.payload?.data?.payoutStatus?.status === 'PROCESSING') {
