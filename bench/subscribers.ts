@@ -495,7 +495,8 @@ async function fire(req: FireRequest): Promise<FireResult> {
     ...(sampleNext ? { sampleNext } : {}),
     ...(sampleComplete ? { sampleComplete } : {}),
     ...(sampleCompletedAt ? { sampleCompletedAt } : {}),
-    maxBlockMs: blocked(),
+    blocks: blocked(),
+    startEpochMs: performance.timeOrigin + start,
   };
 }
 

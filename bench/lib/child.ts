@@ -3,7 +3,7 @@
  * it listens, and stops itself when the runner goes away (IPC disconnect) or signals it. The parent side
  * is processes.ts.
  */
-import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 
 export interface ReadyMessage {
   type: 'ready';
@@ -139,12 +139,14 @@ const GC_KINDS: Record<number, string> = {
 /**
  * `gc-stats` over IPC: the main-thread GC pauses observed (perf_hooks 'gc' entries, one callback per
  * collection) since the previous `gc-stats` with `reset`. The observer runs from the child's start.
- * `loop-stats`: the longest time the event loop could not run a callback (a GC pause, long synchronous
- * work, or the process waiting for a core), measured only between a `loop-stats` with `start` and the
- * next `loop-stats` (a 10 ms-resolution timer, perf_hooks monitorEventLoopDelay).
+ * `loop-stats`: between a `loop-stats` with `start` and the next `loop-stats`, every time the event loop
+ * could not run a callback for a while (a GC pause, long synchronous work, or the process waiting for a
+ * core) and every GC pause, each with its wall-clock time, so that the runner can lay them over the
+ * events another process timed (all processes run on one machine, one clock).
  */
 export function gcStatsHandlers(): Record<string, AskHandler> {
   let stats: GcStats = {};
+  let pauses: TimedPause[] | undefined;
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const detail = (e as { detail?: { kind?: number } }).detail;
@@ -153,10 +155,11 @@ export function gcStatsHandlers(): Record<string, AskHandler> {
       s.count++;
       s.totalMs += e.duration;
       if (e.duration > s.maxMs) s.maxMs = e.duration;
+      pauses?.push({ atMs: performance.timeOrigin + e.startTime, ms: e.duration });
     }
   });
   observer.observe({ entryTypes: ['gc'] });
-  let loop: IntervalHistogram | undefined;
+  let blocks: (() => TimedPause[]) | undefined;
   return {
     'gc-stats': (args) => {
       const out = stats;
@@ -164,36 +167,56 @@ export function gcStatsHandlers(): Record<string, AskHandler> {
       return out;
     },
     'loop-stats': (args) => {
-      const out: LoopStats = { maxBlockMs: loop ? blockMs(loop) : 0 };
-      loop?.disable();
-      loop = undefined;
+      const seen = blocks?.() ?? [];
+      const out: LoopStats = { maxBlockMs: longest(seen), blocks: seen, gcPauses: pauses ?? [] };
+      blocks = undefined;
+      pauses = undefined;
       if (args['start'] === true) {
-        loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-        loop.enable();
+        blocks = loopBlockWindow();
+        pauses = [];
       }
       return out;
     },
   };
 }
 
+/** Something that held a process up: when it started (ms since the epoch) and how long it lasted. */
+export interface TimedPause {
+  atMs: number;
+  ms: number;
+}
+
 export interface LoopStats {
-  /** How long the process could not run a callback, at worst (to the monitor's 10 ms resolution). */
+  /** How long the process could not run a callback, at worst (to the sampler's 5 ms tick). */
   maxBlockMs: number;
+  /** Every event-loop block of more than a tick, in time order. */
+  blocks: TimedPause[];
+  /** Every GC pause in the main thread, in time order. */
+  gcPauses: TimedPause[];
 }
 
-const LOOP_RESOLUTION_MS = 10;
+const SAMPLER_TICK_MS = 5;
 
-/** The monitor records the time between its ticks: the longest block is that less one tick, at most a tick more. */
-function blockMs(h: IntervalHistogram): number {
-  return Math.max(0, h.max / 1e6 - LOOP_RESOLUTION_MS);
-}
-
-/** The event-loop monitor of `loop-stats`, for a process that answers over HTTP instead of IPC. */
-export function loopBlockWindow(): () => number {
-  const h = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  h.enable();
+/**
+ * The event-loop blocks of `loop-stats` (also used by processes that answer over HTTP): a timer every
+ * 5 ms; a tick that comes late by more than a tick is a block of that lateness, which started when the
+ * previous tick ran. Returns the function that stops it and hands over the blocks.
+ */
+export function loopBlockWindow(): () => TimedPause[] {
+  const found: TimedPause[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - SAMPLER_TICK_MS;
+    if (late > SAMPLER_TICK_MS) found.push({ atMs: performance.timeOrigin + last, ms: late });
+    last = now;
+  }, SAMPLER_TICK_MS);
   return () => {
-    h.disable();
-    return blockMs(h);
+    clearInterval(timer);
+    return found;
   };
+}
+
+export function longest(pauses: readonly TimedPause[]): number {
+  return pauses.reduce((max, p) => Math.max(max, p.ms), 0);
 }

@@ -3,6 +3,7 @@
  * a time. Every operation is bounded by its `timeoutMs` and reports what went wrong as `problems`
  * (strings, the first few of each kind verbatim) instead of throwing, so a scenario can record them.
  */
+import type { TimedPause } from './child.js';
 
 export interface ConnectRequest {
   /** ws://host:port/graphql */
@@ -91,8 +92,10 @@ export interface FireResult {
   sampleComplete?: string;
   /** `completed_at` of the payload whose final `next` is `sampleNext`. */
   sampleCompletedAt?: string;
-  /** The fleet's own longest event-loop block during the fire (ms): late arrivals it may have caused. */
-  maxBlockMs: number;
+  /** The fleet's own event-loop blocks during the fire: late arrivals it may have caused. */
+  blocks: TimedPause[];
+  /** The wall-clock time (ms since the epoch) that the events' relative times count from. */
+  startEpochMs: number;
 }
 
 export interface FleetStatus {

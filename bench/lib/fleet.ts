@@ -5,7 +5,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { request } from 'undici';
-import type { GcStats, LoopStats } from './child.js';
+import type { GcStats, LoopStats, TimedPause } from './child.js';
 import type { BenchContext, Side } from './context.js';
 import {
   FLEET_PATHS,
@@ -217,15 +217,28 @@ export function compareFrames(ctx: BenchContext, scenario: string, frames: Parti
 }
 
 /**
- * GC pauses in `handle`'s main thread while `run` ran (the child's `gc-stats` observer), and the longest
- * time its event loop was blocked meanwhile (`loop-stats`).
+ * GC pauses in `handle`'s main thread while `run` ran (the child's `gc-stats` observer), and its
+ * event-loop blocks and GC pauses meanwhile with their times (`loop-stats`).
  */
-export async function gcDuring<T>(handle: ChildHandle, run: () => Promise<T>): Promise<{ result: T; gc: GcStats; maxBlockMs: number }> {
+export async function gcDuring<T>(handle: ChildHandle, run: () => Promise<T>): Promise<{ result: T; gc: GcStats; loop: LoopStats }> {
   await handle.ask('gc-stats', { reset: true });
   await handle.ask('loop-stats', { start: true });
   const result = await run();
-  const { maxBlockMs } = await handle.ask<LoopStats>('loop-stats', {});
-  return { result, gc: await handle.ask<GcStats>('gc-stats', { reset: true }), maxBlockMs };
+  const loop = await handle.ask<LoopStats>('loop-stats', {});
+  return { result, gc: await handle.ask<GcStats>('gc-stats', { reset: true }), loop };
+}
+
+/** What held a process up within [fromMs, toMs] (epoch ms): pause time overlapping it, and the longest one. */
+export function pausedWithin(pauses: readonly TimedPause[], fromMs: number, toMs: number): { totalMs: number; longestMs: number } {
+  let totalMs = 0;
+  let longestMs = 0;
+  for (const p of pauses) {
+    const overlap = Math.min(toMs, p.atMs + p.ms) - Math.max(fromMs, p.atMs);
+    if (overlap <= 0) continue;
+    totalMs += overlap;
+    longestMs = Math.max(longestMs, p.ms);
+  }
+  return { totalMs, longestMs };
 }
 
 export function addGc(into: GcStats, more: GcStats): GcStats {

@@ -11,9 +11,10 @@
  * The first WARMUP_EVENTS of each run are not counted. Same against the raw `ws` baseline, ABAB.
  */
 import { performance } from 'node:perf_hooks';
-import type { GcStats } from '../lib/child.js';
+import { longest, type GcStats, type LoopStats, type TimedPause } from '../lib/child.js';
+import type { FiredEvent } from '../lib/fleet-protocol.js';
 import type { BenchContext, Side } from '../lib/context.js';
-import { SUBSCRIBE_WAVE, addGc, cpuDuring, fmtGc, gcDuring, timeToLast, endRound, profileWindow, recordFleetProblems, seedFor, subscriptionProcesses, wsUrl } from '../lib/fleet.js';
+import { SUBSCRIBE_WAVE, addGc, cpuDuring, fmtGc, gcDuring, pausedWithin, timeToLast, endRound, profileWindow, recordFleetProblems, seedFor, subscriptionProcesses, wsUrl } from '../lib/fleet.js';
 import { fmtMs, fmtRatio, type ScenarioRow } from '../lib/report.js';
 import { mean, summarize } from '../lib/stats.js';
 
@@ -42,6 +43,8 @@ interface RateRun {
   /** The longest event-loop block in the server and in the fleet during the events. */
   serverBlockMs: number;
   fleetBlockMs: number;
+  /** The run's three slowest events and what held the server and the fleet up while each was on its way. */
+  slowest: SlowEvent[];
   /** Events some subscriber never got (a Problem each). */
   lostEvents: number;
 }
@@ -70,7 +73,7 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
         ok = recordFleetProblems(ctx, where, 'subscribe', sub.result.problems);
         if (!ok) continue;
         const started = performance.now();
-        const { result: fired, gc, maxBlockMs } = await gcDuring(server, () =>
+        const { result: fired, gc, loop } = await gcDuring(server, () =>
           profileWindow(ctx, side === 'candidate' && round === rounds, 'fanout-rate-events', () =>
             cpuDuring([server], () =>
               fleet.fire({
@@ -101,14 +104,16 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
           eventsCpuS: fired.cpuS[server.name] ?? Number.NaN,
           eventsWallS: wallS,
           gc,
-          serverBlockMs: maxBlockMs,
-          fleetBlockMs: fired.result.maxBlockMs,
+          serverBlockMs: loop.maxBlockMs,
+          fleetBlockMs: longest(fired.result.blocks),
+          slowest: slowestEvents(counted, fired.result.startEpochMs, loop, fired.result.blocks),
           lostEvents: fired.result.events.filter((e) => e.delivered < e.expected).length,
         };
         runs.push(run);
         ctx.log(
           `  fanout-rate ${side.padEnd(9)} round ${round}: ${events} events at ${EVENTS_PER_S}/s × ${n} subscribers, time-to-last ` +
-            `${ttl.map((t) => (Number.isFinite(t) ? Math.round(t) : 'lost')).join(' ')} ms; subscribe of ${sub.result.subscriptions} took ${Math.round(sub.result.ms)} ms; GC during the events: ${fmtGc(gc)}; longest event-loop block: server ${Math.round(run.serverBlockMs)} ms, fleet ${Math.round(run.fleetBlockMs)} ms`,
+            `${ttl.map((t) => (Number.isFinite(t) ? Math.round(t) : 'lost')).join(' ')} ms; subscribe of ${sub.result.subscriptions} took ${Math.round(sub.result.ms)} ms; GC during the events: ${fmtGc(gc)}; longest event-loop block: server ${Math.round(run.serverBlockMs)} ms, fleet ${Math.round(run.fleetBlockMs)} ms; ` +
+            `slowest events: ${fmtSlowest(run.slowest)}`,
         );
       } finally {
         await endRound(ctx, fleet, where);
@@ -137,6 +142,9 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
     `GC pauses in the server per run of events: baseline ${fmtGc(of('baseline').reduce((a, r) => addGc(a, r.gc), {} as GcStats), of('baseline').length)}; ` +
       `gateway ${fmtGc(of('candidate').reduce((a, r) => addGc(a, r.gc), {} as GcStats), of('candidate').length)}`,
     `longest event-loop block during the events, per run: ${runs.map((r) => `${r.side} round ${r.round}: server ${Math.round(r.serverBlockMs)} ms, fleet ${Math.round(r.fleetBlockMs)} ms`).join('; ')}`,
+    `slowest events per run, each with what held things up between its due time and its last delivery (server GC pause time, longest server block, longest fleet block): ${runs
+      .map((r) => `${r.side} round ${r.round}: ${fmtSlowest(r.slowest)}`)
+      .join('; ')}`,
     ...(runs.some((r) => r.lostEvents > 0)
       ? [`events lost (not delivered to every subscriber, counted as ∞): ${runs.map((r) => `${r.side} round ${r.round}: ${r.lostEvents}`).join(', ')}`]
       : []),
@@ -166,4 +174,37 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
     notes,
     rounds: runs,
   };
+}
+
+interface SlowEvent {
+  timeToLastMs: number;
+  /** GC pause time in the server between the event's due time and its last delivery. */
+  serverGcMs: number;
+  serverBlockMs: number;
+  fleetBlockMs: number;
+}
+
+/** The three slowest delivered events, with the server's and the fleet's pauses laid over each one's time on its way. */
+function slowestEvents(events: readonly FiredEvent[], startEpochMs: number, server: LoopStats, fleetBlocks: readonly TimedPause[]): SlowEvent[] {
+  return events
+    .filter((e) => e.lastMs !== null && e.delivered === e.expected)
+    .map((e) => {
+      const from = startEpochMs + e.dueMs;
+      const to = startEpochMs + (e.lastMs ?? e.dueMs);
+      return {
+        timeToLastMs: (e.lastMs ?? e.dueMs) - e.dueMs,
+        serverGcMs: pausedWithin(server.gcPauses, from, to).totalMs,
+        serverBlockMs: pausedWithin(server.blocks, from, to).longestMs,
+        fleetBlockMs: pausedWithin(fleetBlocks, from, to).longestMs,
+      };
+    })
+    .sort((a, b) => b.timeToLastMs - a.timeToLastMs)
+    .slice(0, 3);
+}
+
+/** "237 ms (server GC 35, server block 60, fleet block 12)" for each. */
+function fmtSlowest(events: readonly SlowEvent[]): string {
+  return events
+    .map((e) => `${Math.round(e.timeToLastMs)} ms (server GC ${Math.round(e.serverGcMs)}, server block ${Math.round(e.serverBlockMs)}, fleet block ${Math.round(e.fleetBlockMs)})`)
+    .join(', ');
 }

@@ -12,7 +12,7 @@
  * warm-up.
  */
 import { SUBSCRIBE_WAVE, addGc, cpuDuring, compareFrames, fmtGc, gcDuring, ms, timeToLast, endRound, profileWindow, recordFleetProblems, seedFor, subscriptionProcesses, wsUrl, type SampleFrames } from '../lib/fleet.js';
-import type { GcStats } from '../lib/child.js';
+import { longest, type GcStats } from '../lib/child.js';
 import type { BenchContext, Side } from '../lib/context.js';
 import { fmtMs, fmtRatio, type ScenarioRow } from '../lib/report.js';
 import { mean, summarize } from '../lib/stats.js';
@@ -33,9 +33,10 @@ interface FanoutSample {
   subscribeCpuS: number;
   fireCpuS: number;
   fleetFireCpuS: number;
-  /** The longest event-loop block in the server and in the fleet during the sample's fire. */
+  /** The longest event-loop block in the server and in the fleet during the sample's fire, and the server's GC pause time. */
   serverBlockMs: number;
   fleetBlockMs: number;
+  serverGcMs: number;
 }
 
 export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
@@ -68,7 +69,7 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
           );
           ok = recordFleetProblems(ctx, { ...where, phase }, 'subscribe', sub.result.problems);
           if (!ok) break;
-          const { result: fired, gc, maxBlockMs } = await gcDuring(server, () =>
+          const { result: fired, gc, loop } = await gcDuring(server, () =>
             profileWindow(ctx, side === 'candidate' && phase === 'measure', 'fanout-fire', () =>
               cpuDuring([server, subscribers], () =>
                 fleet.fire({ httpUrl: server.url, events: [{ payoutId, deliveryId: `${ctx.runTag}-fan-dlv-${seq}` }], intervalMs: 0, timeoutMs: 60_000 }),
@@ -96,8 +97,9 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
             subscribeCpuS: sub.cpuS[server.name] ?? Number.NaN,
             fireCpuS: fired.cpuS[server.name] ?? Number.NaN,
             fleetFireCpuS: fired.cpuS[subscribers.name] ?? Number.NaN,
-            serverBlockMs: maxBlockMs,
-            fleetBlockMs: fired.result.maxBlockMs,
+            serverBlockMs: loop.maxBlockMs,
+            fleetBlockMs: longest(fired.result.blocks),
+            serverGcMs: Object.values(gc).reduce((sum, k) => sum + k.totalMs, 0),
           });
         }
       } finally {
@@ -130,7 +132,7 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
     `subscribe of all ${n.toLocaleString('en-US')} to a new payout, to the last snapshot: ${fmtMs(meanOf('baseline', (s) => s.subscribeMs))} → ${fmtMs(meanOf('candidate', (s) => s.subscribeMs))} ms, ` +
       `server CPU per subscribe ${usPerSub('baseline', (s) => s.subscribeCpuS).toFixed(1)} → ${usPerSub('candidate', (s) => s.subscribeCpuS).toFixed(1)} µs`,
     `GC pauses per event in the server: baseline ${fmtGc(gcOf.baseline, of('baseline').length)}; gateway ${fmtGc(gcOf.candidate, of('candidate').length)}`,
-    `slowest events, with the longest event-loop block during each in the server and in the fleet: ${(['baseline', 'candidate'] as const)
+    `slowest events, with the server's GC pause time and the longest event-loop block in the server and in the fleet during each: ${(['baseline', 'candidate'] as const)
       .map((side) => `${side === 'baseline' ? 'baseline' : 'gateway'} ${slowest(of(side))}`)
       .join('; ')}`,
     framesNote,
@@ -152,11 +154,11 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
   };
 }
 
-/** "212 ms (server 48, fleet 12), 180 ms (…)": the three slowest samples and who was blocked meanwhile. */
+/** "212 ms (server GC 20, server block 48, fleet block 12), 180 ms (…)": the three slowest samples and what held things up meanwhile. */
 function slowest(samples: FanoutSample[]): string {
   return [...samples]
     .sort((a, b) => b.timeToLastMs - a.timeToLastMs)
     .slice(0, 3)
-    .map((s) => `${Math.round(s.timeToLastMs)} ms (server ${Math.round(s.serverBlockMs)}, fleet ${Math.round(s.fleetBlockMs)})`)
+    .map((s) => `${Math.round(s.timeToLastMs)} ms (server GC ${Math.round(s.serverGcMs)}, server block ${Math.round(s.serverBlockMs)}, fleet block ${Math.round(s.fleetBlockMs)})`)
     .join(', ');
 }
