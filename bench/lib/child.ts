@@ -167,8 +167,7 @@ export function gcStatsHandlers(): Record<string, AskHandler> {
       return out;
     },
     'loop-stats': (args) => {
-      const seen = blocks?.() ?? [];
-      const out: LoopStats = { maxBlockMs: longest(seen), blocks: seen, gcPauses: pauses ?? [] };
+      const out: LoopStats = { blocks: blocks?.() ?? [], gcPauses: pauses ?? [] };
       blocks = undefined;
       pauses = undefined;
       if (args['start'] === true) {
@@ -187,9 +186,7 @@ export interface TimedPause {
 }
 
 export interface LoopStats {
-  /** How long the process could not run a callback, at worst (to the sampler's 5 ms tick). */
-  maxBlockMs: number;
-  /** Every event-loop block of more than a tick, in time order. */
+  /** Every event-loop block of more than a tick (the sampler's 5 ms), in time order. */
   blocks: TimedPause[];
   /** Every GC pause in the main thread, in time order. */
   gcPauses: TimedPause[];
@@ -217,6 +214,7 @@ export function loopBlockWindow(): () => TimedPause[] {
   };
 }
 
+/** The longest of `pauses`, 0 for none: how long the process could not react, at worst. */
 export function longest(pauses: readonly TimedPause[]): number {
   return pauses.reduce((max, p) => Math.max(max, p.ms), 0);
 }

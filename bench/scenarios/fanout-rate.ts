@@ -104,7 +104,7 @@ export async function fanoutRate(ctx: BenchContext): Promise<ScenarioRow> {
           eventsCpuS: fired.cpuS[server.name] ?? Number.NaN,
           eventsWallS: wallS,
           gc,
-          serverBlockMs: loop.maxBlockMs,
+          serverBlockMs: longest(loop.blocks),
           fleetBlockMs: longest(fired.result.blocks),
           slowest: slowestEvents(counted, fired.result.startEpochMs, loop, fired.result.blocks),
           lostEvents: fired.result.events.filter((e) => e.delivered < e.expected).length,
@@ -187,12 +187,13 @@ interface SlowEvent {
 /** The three slowest delivered events, with the server's and the fleet's pauses laid over each one's time on its way. */
 function slowestEvents(events: readonly FiredEvent[], startEpochMs: number, server: LoopStats, fleetBlocks: readonly TimedPause[]): SlowEvent[] {
   return events
-    .filter((e) => e.lastMs !== null && e.delivered === e.expected)
-    .map((e) => {
+    .map((e) => ({ e, timeToLastMs: timeToLast(e, e.dueMs) }))
+    .filter(({ timeToLastMs }) => Number.isFinite(timeToLastMs))
+    .map(({ e, timeToLastMs }) => {
       const from = startEpochMs + e.dueMs;
-      const to = startEpochMs + (e.lastMs ?? e.dueMs);
+      const to = from + timeToLastMs;
       return {
-        timeToLastMs: (e.lastMs ?? e.dueMs) - e.dueMs,
+        timeToLastMs,
         serverGcMs: pausedWithin(server.gcPauses, from, to).totalMs,
         serverBlockMs: pausedWithin(server.blocks, from, to).longestMs,
         fleetBlockMs: pausedWithin(fleetBlocks, from, to).longestMs,

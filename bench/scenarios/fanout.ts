@@ -97,7 +97,7 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioRow> {
             subscribeCpuS: sub.cpuS[server.name] ?? Number.NaN,
             fireCpuS: fired.cpuS[server.name] ?? Number.NaN,
             fleetFireCpuS: fired.cpuS[subscribers.name] ?? Number.NaN,
-            serverBlockMs: loop.maxBlockMs,
+            serverBlockMs: longest(loop.blocks),
             fleetBlockMs: longest(fired.result.blocks),
             serverGcMs: Object.values(gc).reduce((sum, k) => sum + k.totalMs, 0),
           });
