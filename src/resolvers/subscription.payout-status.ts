@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import { builder } from '../schema/builder.js';
+import { z } from 'zod';
+import { builder, invalidInput } from '../schema/builder.js';
 import { PayoutType } from '../schema/payout.js';
 import { PAYOUT_ID } from '../schema/ids.js';
 import type { Payout } from '../zopay/types.js';
@@ -9,6 +10,13 @@ export function payoutNotFound(): GraphQLError {
   return new GraphQLError('No payout with this id.', { extensions: { code: 'NOT_FOUND' } });
 }
 
+/**
+ * Checked in `subscribe` rather than with the argument's `validate`: plugin-zod would also wrap the
+ * per-event `resolve` in an asynchronous re-check of the same arguments, so every event's execution
+ * would become a promise and could not be written in the event's own turn (realtime/shared-execution.ts).
+ */
+const ARGS = z.object({ payoutId: PAYOUT_ID });
+
 builder.subscriptionField('payoutStatus', (t) =>
   t.field({
     type: PayoutType,
@@ -16,9 +24,12 @@ builder.subscriptionField('payoutStatus', (t) =>
       'First event: the payout as it is now. Then one event per status change, in order, never going back. ' +
       'Completes right after the final status (SUCCESS, FAILED or CANCELLED).',
     authScopes: { authenticated: true },
-    args: { payoutId: t.arg.id({ required: true, description: 'ZoPay payout id.', validate: { schema: PAYOUT_ID } }) },
-    subscribe: async (_root, { payoutId }, ctx) => {
+    args: { payoutId: t.arg.id({ required: true, description: 'ZoPay payout id.' }) },
+    subscribe: async (_root, args, ctx) => {
       const viewer = requireViewer(ctx);
+      const parsed = ARGS.safeParse(args);
+      if (!parsed.success) throw invalidInput(parsed.error);
+      const { payoutId } = parsed.data;
       // Authorized before anything is subscribed: someone else's payout looks like a missing one.
       return ctx.payouts.openStatusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound, ctx.setupSlot);
     },

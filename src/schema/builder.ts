@@ -3,6 +3,8 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ZodPlugin from '@pothos/plugin-zod';
+import type { GraphQLError } from 'graphql';
+import type { z } from 'zod';
 import type { GraphQLContext } from '../context.js';
 import { SCOPES } from '../auth/viewer.js';
 import { badUserInputError, forbiddenError, unauthenticatedError } from '../services/infra-errors.js';
@@ -30,6 +32,14 @@ export interface SchemaTypes {
   };
 }
 
+/** Input that fails its zod schema: BAD_USER_INPUT naming every issue (plugin-zod's answer, and ours where we validate by hand). */
+export function invalidInput(zodError: z.ZodError): GraphQLError {
+  return badUserInputError(
+    'Invalid input: ' + zodError.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+    zodError.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  );
+}
+
 export const builder = new SchemaBuilder<SchemaTypes>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, ZodPlugin, RelayPlugin],
   defaultFieldNullability: false,
@@ -48,13 +58,7 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     defaultTypes: [],
     directResult: true,
   },
-  zod: {
-    validationError: (zodError) =>
-      badUserInputError(
-        'Invalid input: ' + zodError.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
-        zodError.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      ),
-  },
+  zod: { validationError: (zodError) => invalidInput(zodError) },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

@@ -24,10 +24,11 @@ type DetailKey = Exclude<keyof Payout, 'id' | 'status' | 'rawStatus' | 'source'>
  * A field ZoPay may not have sent with this snapshot (execute and webhooks carry fewer fields than
  * GET): taken from the parent when present, else from one per-operation GET through the loader.
  */
-async function detail<K extends DetailKey>(p: Payout, key: K, ctx: GraphQLContext): Promise<Payout[K] | null> {
+function detail<K extends DetailKey>(p: Payout, key: K, ctx: GraphQLContext): Payout[K] | null | Promise<Payout[K] | null> {
+  // Synchronous when the snapshot has it: the whole selection then executes without a promise, and a
+  // subscription event can be written in its own turn (realtime/shared-execution.ts).
   if (p[key] !== undefined) return p[key];
-  const full = await ctx.loaders.payout.load(p.id);
-  return full?.[key] ?? null;
+  return ctx.loaders.payout.load(p.id).then((full) => full?.[key] ?? null);
 }
 
 export const PayoutType = builder.objectRef<Payout>('Payout').implement({
@@ -46,9 +47,10 @@ export const PayoutType = builder.objectRef<Payout>('Payout').implement({
       type: RecipientType,
       nullable: true,
       description: 'Who receives the money.',
-      resolve: async (p, _a, ctx) => {
-        const msisdn = await detail(p, 'recipientMsisdn', ctx);
-        return msisdn ? { msisdn } : null;
+      resolve: (p, _a, ctx) => {
+        const toRecipient = (msisdn: string | null | undefined) => (msisdn ? { msisdn } : null);
+        const msisdn = detail(p, 'recipientMsisdn', ctx);
+        return msisdn instanceof Promise ? msisdn.then(toRecipient) : toRecipient(msisdn);
       },
     }),
     gatewayReference: t.string({ nullable: true, description: 'The mobile-money provider reference.', resolve: (p, _a, ctx) => detail(p, 'gatewayReference', ctx) }),
@@ -61,17 +63,17 @@ export const PayoutType = builder.objectRef<Payout>('Payout').implement({
       type: 'DateTime',
       nullable: true,
       description: 'When the payout reached a final status; null before.',
-      resolve: async (p, _a, ctx) => {
+      resolve: (p, _a, ctx) => {
         if (!isFinalStatus(p.status)) return null;
         // A final snapshot may carry `null` from an earlier, non-final read: look it up then.
-        return p.completedAt ?? (await ctx.loaders.payout.load(p.id))?.completedAt ?? null;
+        return p.completedAt ?? ctx.loaders.payout.load(p.id).then((full) => full?.completedAt ?? null);
       },
     }),
     failure: t.field({
       type: PayoutFailureType,
       nullable: true,
       description: 'Why the payout failed; null unless status is FAILED.',
-      resolve: async (p, _a, ctx) => (p.status === 'FAILED' ? detail(p, 'failure', ctx) : null),
+      resolve: (p, _a, ctx) => (p.status === 'FAILED' ? detail(p, 'failure', ctx) : null),
     }),
   }),
 });

@@ -273,6 +273,30 @@ describe('graphql-ws applies the same limits, validation and masking as HTTP', (
     expect(stack.sandbox.requests.length).toBe(before);
   });
 
+  it.each([
+    ['too long', 'p'.repeat(129)],
+    ['a path', '../payouts'],
+    ['empty', ''],
+  ])('an invalid payout id (%s) on payoutStatus is BAD_USER_INPUT over graphql-ws and SSE, with the issue the payout query gives; nothing read', async (_name, id) => {
+    const before = stack.sandbox.requests.length;
+    const ws = await connect(alice);
+    const overWs = await wsOperation(ws, 'bad-id', SUB, { id });
+    const overSse = sse(stack.url, SUB, { id }, alice);
+    expect(await overSse.done).toBe('complete');
+    const overHttp = await gql(stack.url, 'query Q($id: ID!) { payout(id: $id) { id } }', { id }, alice);
+    const issues = (errors: { message: string; extensions?: Record<string, unknown> }[] | undefined) =>
+      ((errors?.[0]?.extensions?.['issues'] ?? []) as { path: string; message: string }[]).map((i) => i.message);
+    const expected = issues(overHttp.errors);
+    expect(expected.length).toBeGreaterThan(0);
+    for (const errors of [overWs.errors, overSse.payloads[0]?.errors]) {
+      expect(errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+      expect(errors?.[0]?.message).toBe(`Invalid input: ${expected.map((m) => `payoutId: ${m}`).join('; ')}`);
+      expect(issues(errors)).toEqual(expected);
+    }
+    expect(overSse.payloads.every((p) => p.data === undefined || p.data === null)).toBe(true);
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
   it('an execute over graphql-ws is idempotent with the same execute over HTTP (one payout, one upstream execute)', async () => {
     const quoteId = await quoteVia(stack.url, alice, MSISDN_PENDING);
     const variables = { input: { quoteId, idempotencyKey: 'ws-http-1', recipient: { msisdn: MSISDN_PENDING } } };
