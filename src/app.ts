@@ -10,6 +10,7 @@ import { createContext } from './context.js';
 import type { PayoutService } from './services/payouts.js';
 import { buildYoga, type GatewayYoga } from './http/yoga.js';
 import { attachGraphQLWs } from './http/ws.js';
+import type { SubscriptionEventHook } from './realtime/shared-execution.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from './http/body.js';
 import { sendJson } from './http/respond.js';
 import { createMaskError } from './http/mask-error.js';
@@ -32,7 +33,7 @@ export interface AppDeps {
   readiness?: Record<string, () => Promise<boolean>>;
   yogaPlugins?: Plugin[];
   /** Per subscriber per event: whether its result was shared (one execution per selection and event). */
-  onSubscriptionEvent?: (shared: boolean) => void;
+  onSubscriptionEvent?: SubscriptionEventHook;
   clock?: { now(): number };
   /** How long shutdown waits for in-flight requests. */
   shutdownGraceMs?: number;

@@ -20,25 +20,42 @@ export interface SharedFrames {
   payload(result: ExecutionResult): FormattedExecutionResult;
   /** For the socket's `send`, on every outgoing message: the message with the shared JSON in place. */
   frame(message: string): string;
+  /**
+   * For results written without graphql-ws (realtime/shared-execution.ts, direct delivery): operation
+   * `id`'s `next` messages, byte for byte as graphql-ws builds them, with the shared JSON.
+   */
+  nextFor(id: string): (result: ExecutionResult) => string;
+}
+
+interface Shared {
+  json: string;
+  marker?: FormattedExecutionResult;
 }
 
 export function createSharedFrames(): SharedFrames {
-  const markers = new WeakMap<ExecutionResult, FormattedExecutionResult>();
+  const cache = new WeakMap<ExecutionResult, Shared>();
   let pending: string | undefined;
+  const sharedOf = (result: ExecutionResult): Shared => {
+    let shared = cache.get(result);
+    if (!shared) {
+      shared = { json: JSON.stringify(formatted(result)) };
+      cache.set(result, shared);
+    }
+    return shared;
+  };
   return {
     payload(result) {
-      let marker = markers.get(result);
-      if (!marker) {
-        const json = JSON.stringify(formatted(result));
+      const shared = sharedOf(result);
+      if (!shared.marker) {
+        const { json } = shared;
         const toJSON = (): string => {
           pending = json;
           return PLACEHOLDER;
         };
         // Only JSON.stringify ever looks at the marker (graphql-ws checks that the payload is an object).
-        marker = { toJSON } as unknown as FormattedExecutionResult;
-        markers.set(result, marker);
+        shared.marker = { toJSON } as unknown as FormattedExecutionResult;
       }
-      return marker;
+      return shared.marker;
     },
     frame(message) {
       const json = pending;
@@ -46,6 +63,11 @@ export function createSharedFrames(): SharedFrames {
       pending = undefined;
       const at = message.lastIndexOf(QUOTED);
       return at < 0 ? message : message.slice(0, at) + json + message.slice(at + QUOTED.length);
+    },
+    nextFor(id) {
+      // graphql-ws's member order: id, type, payload.
+      const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+      return (result) => `${head}${sharedOf(result).json}}`;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../auth/viewer.js';
@@ -10,6 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import type { GatewayYoga } from './yoga.js';
 import type { GraphQLContext } from '../context.js';
 import { createSharedFrames } from './shared-frames.js';
+import { acceptsDirectDelivery } from '../realtime/shared-execution.js';
 
 export interface WsOptions {
   server: Server;
@@ -35,6 +36,8 @@ export interface WsOptions {
 /** Per connection: the socket, the caller (from connection_init) and its live subscription ids. */
 interface ConnectionExtra {
   socket: WebSocket;
+  /** Sends a message on this socket (corked until the end of the turn); nothing once it is closing. */
+  write: (data: string) => void;
   viewer?: Viewer;
   subscriptions: Set<string>;
   expiryTimer?: NodeJS.Timeout;
@@ -51,11 +54,21 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
   const wsRequest = new Request(`http://ws.local${opts.yoga.graphqlEndpoint}`, { method: 'POST' });
   // A result shared by many subscribers is serialised once, not once per subscriber.
   const frames = createSharedFrames();
+  // Subscriptions whose results this transport writes itself, in the event's turn, instead of waiting
+  // for graphql-ws to pull each one through its async loop (one pull per subscriber per event is most
+  // of a big fan-out's cost). graphql-ws still runs everything else: setup, errors, `complete`, close.
+  const directWriters = new WeakMap<ExecutionArgs, (result: ExecutionResult) => void>();
 
   const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({
     connectionInitWaitTimeout: opts.connectionInitWaitMs,
     execute: (args: ExecutionArgs) => (args.rootValue as Enveloped).execute(args),
-    subscribe: (args: ExecutionArgs) => (args.rootValue as Enveloped).subscribe(args),
+    subscribe: async (args: ExecutionArgs) => {
+      const result = await (args.rootValue as Enveloped).subscribe(args);
+      const write = directWriters.get(args);
+      // Only a stream that is exactly the shared execution's (no plugin wrapped it) can skip the pull.
+      if (write && acceptsDirectDelivery(result)) result.deliverDirectly(write);
+      return result;
+    },
     onConnect: async (ctx) => {
       const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
       const token = typeof raw === 'string' ? bearerToken(raw) : undefined;
@@ -119,7 +132,8 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       }
       // Only subscriptions keep the slot through their setup: a query or mutation over the socket (a
       // payout can take seconds at ZoPay) must not hold subscription slots.
-      if (getOperationAST(document, payload.operationName ?? null)?.operation !== 'subscription') slot();
+      const subscription = getOperationAST(document, payload.operationName ?? null)?.operation === 'subscription';
+      if (!subscription) slot();
       extra.subscriptions.add(id);
       let contextValue: GraphQLContext;
       try {
@@ -139,6 +153,10 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
         contextValue,
         rootValue: { execute: enveloped.execute as Enveloped['execute'], subscribe: enveloped.subscribe as Enveloped['subscribe'] },
       };
+      if (subscription) {
+        const nextFrame = frames.nextFor(id);
+        directWriters.set(args, (result) => extra.write(nextFrame(result)));
+      }
       return args;
     },
     onNext: (_ctx, _id, _payload, _args, result) => frames.payload(result),
@@ -155,6 +173,10 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       delete ctx.extra.setups;
     },
   });
+
+  const onSent = (err?: Error) => {
+    if (err) opts.log.debug({ err: err.name }, 'WebSocket send failed');
+  };
 
   const wss = new WebSocketServer({ server: opts.server, path: opts.yoga.graphqlEndpoint, maxPayload: opts.maxPayloadBytes, handleProtocols });
   wss.on('error', (err) => opts.log.error({ err: err.name }, 'WebSocket server error'));
@@ -184,19 +206,17 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
     const tcp = request.socket;
+    const write = (data: string) => {
+      if (socket.readyState !== socket.OPEN) return;
+      cork(tcp);
+      socket.send(data, onSent);
+    };
     const closed = server.opened(
       {
         protocol: socket.protocol,
         // Not waiting for the write callback lets the next frame (often `complete`) join the same write.
-        send: (message) => {
-          // First, whatever happens next: graphql-ws stringified this message just now.
-          const data = frames.frame(message);
-          if (socket.readyState !== socket.OPEN) return;
-          cork(tcp);
-          socket.send(data, (err) => {
-            if (err) opts.log.debug({ err: err.name }, 'WebSocket send failed');
-          });
-        },
+        // frames.frame first, whatever happens next: graphql-ws stringified this message just now.
+        send: (message) => write(frames.frame(message)),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on('message', (data) => {
@@ -207,7 +227,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
             });
           }),
       },
-      { socket, subscriptions: new Set(), admitting: 0 },
+      { socket, write, subscriptions: new Set(), admitting: 0 },
     );
     socket.once('close', (code, reason) => {
       void closed(code, String(reason));

@@ -58,7 +58,15 @@ export class GatewayMetrics {
   });
   private readonly executedEvents = this.subscriptionEvents.labels('executed');
   private readonly sharedEvents = this.subscriptionEvents.labels('shared');
-  readonly subscriptionEvent = (shared: boolean): void => (shared ? this.sharedEvents : this.executedEvents).inc();
+  readonly directWrites = new Counter({
+    name: 'graphql_subscription_direct_writes_total',
+    help: 'Subscription events written by the WebSocket transport in the turn they arrived; the others went through graphql-ws (SSE, a selection that reads upstream, a busy socket)',
+    registers: [this.registry],
+  });
+  readonly subscriptionEvent = (shared: boolean, direct: boolean): void => {
+    (shared ? this.sharedEvents : this.executedEvents).inc();
+    if (direct) this.directWrites.inc();
+  };
   readonly redisErrors = new Counter({ name: 'redis_errors_total', help: 'Redis connection errors by role', labelNames: ['role'], registers: [this.registry] });
 
   constructor() {

@@ -15,7 +15,7 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  * context of the first subscriber to pull the event (its fresh loaders read what fields the event
  * lacks).
  */
-export type SubscriptionEventHook = (shared: boolean) => void;
+export type SubscriptionEventHook = (shared: boolean, direct: boolean) => void;
 
 export interface SharedSubscribeOptions {
   /** Per subscriber per event: whether its result was shared with an earlier subscriber (metrics). */
@@ -28,13 +28,18 @@ export interface SharedSubscribeOptions {
 }
 
 type Step = IteratorResult<ExecutionResult>;
+/** One selection's result for one event; `handedOut` once a subscriber received it (metrics: executed, then shared). */
+interface Shared {
+  step: Step | Promise<Step>;
+  handedOut: boolean;
+}
 const DONE: Step = { done: true, value: undefined };
 
 export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
   /** Event object → selection key → its (masked) result, ready to hand out. */
-  const perEvent = new WeakMap<object, Map<string, Step | Promise<Step>>>();
+  const perEvent = new WeakMap<object, Map<string, Shared>>();
 
   const selectionKey = (args: ExecutionArgs): string => {
     let id = documentIds.get(args.document);
@@ -59,23 +64,70 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: Exec
     }
     if (!isAsyncIterable(source)) return masked(source);
     const key = selectionKey(args);
+    /** The event's result for this selection: made by the first subscriber that asks, then reused. */
+    const resultFor = (event: object): Shared => {
+      let results = perEvent.get(event);
+      if (!results) {
+        results = new Map();
+        perEvent.set(event, results);
+      }
+      let shared = results.get(key);
+      if (!shared) {
+        shared = { step: stepOf(execute({ ...args, rootValue: event })), handedOut: false };
+        results.set(key, shared);
+      }
+      return shared;
+    };
+    const handOut = (shared: Shared, direct: boolean): void => {
+      opts.onEvent?.(shared.handedOut, direct);
+      shared.handedOut = true;
+    };
     const stepFor = (event: unknown): Step | Promise<Step> => {
       if (typeof event !== 'object' || event === null) return stepOf(execute({ ...args, rootValue: event }));
-      let steps = perEvent.get(event);
-      if (!steps) {
-        steps = new Map();
-        perEvent.set(event, steps);
-      }
-      let step = steps.get(key);
-      opts.onEvent?.(step !== undefined);
-      if (!step) {
-        step = stepOf(execute({ ...args, rootValue: event }));
-        steps.set(key, step);
-      }
-      return step;
+      const shared = resultFor(event);
+      handOut(shared, false);
+      return shared.step;
     };
-    return mapEvents(source[Symbol.asyncIterator](), stepFor, opts.maskError);
+    // A ready result can go to the transport in the event's own turn; one still executing (a field
+    // that reads upstream) goes the usual way, through `next()`, and so does anything odd.
+    const pushFor =
+      (write: (result: ExecutionResult) => void) =>
+      (event: unknown): boolean => {
+        if (typeof event !== 'object' || event === null) return false;
+        const shared = resultFor(event);
+        const { step } = shared;
+        if (step instanceof Promise || step.done) return false;
+        write(step.value);
+        handOut(shared, true);
+        return true;
+      };
+    return mapEvents(source[Symbol.asyncIterator](), stepFor, pushFor, opts.maskError);
   };
+}
+
+/**
+ * A source that can hand events to a push function in the listener's turn instead of through `next()`
+ * (realtime/status-stream.ts); its `next()` then only ends the stream.
+ */
+interface PushSource extends AsyncIterator<unknown> {
+  deliverDirectly(push: (event: unknown) => boolean): void;
+}
+
+/**
+ * The subscription's results pulled by the transport, with an opt-in for transports that can write a
+ * ready result themselves: each result then reaches `write` in the event's turn, and `next()` only
+ * settles when the stream ends (or fails).
+ */
+export interface DirectResults extends AsyncIterableIterator<ExecutionResult> {
+  deliverDirectly(write: (result: ExecutionResult) => void): void;
+}
+
+export function acceptsDirectDelivery(value: unknown): value is DirectResults {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<DirectResults>).deliverDirectly === 'function';
+}
+
+function isPushSource(source: AsyncIterator<unknown>): source is PushSource {
+  return typeof (source as Partial<PushSource>).deliverDirectly === 'function';
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -87,7 +139,12 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
  * subscriber per event). `return()` reaches the source at once (the client left); a source failure
  * reaches the client as a rejection with a masked error.
  */
-function mapEvents(source: AsyncIterator<unknown>, stepFor: (event: unknown) => Step | Promise<Step>, maskError: (error: unknown) => Error): AsyncIterableIterator<ExecutionResult> {
+function mapEvents(
+  source: AsyncIterator<unknown>,
+  stepFor: (event: unknown) => Step | Promise<Step>,
+  pushFor: (write: (result: ExecutionResult) => void) => (event: unknown) => boolean,
+  maskError: (error: unknown) => Error,
+): AsyncIterableIterator<ExecutionResult> | DirectResults {
   const onPulled = (pulled: IteratorResult<unknown>): Step | Promise<Step> => (pulled.done ? DONE : stepFor(pulled.value));
   const onFailed = (err: unknown): never => {
     throw maskError(err);
@@ -106,5 +163,9 @@ function mapEvents(source: AsyncIterator<unknown>, stepFor: (event: unknown) => 
       return iterator;
     },
   };
-  return iterator;
+  if (!isPushSource(source)) return iterator;
+  const direct: DirectResults = Object.assign(iterator, {
+    deliverDirectly: (write: (result: ExecutionResult) => void) => source.deliverDirectly(pushFor(write)),
+  });
+  return direct;
 }

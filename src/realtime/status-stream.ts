@@ -10,7 +10,17 @@ import type { PayoutHub } from './hub.js';
  * release the subscription at once, even while the stream is waiting for the next event; a suspended
  * async generator would only see it after its next yield, which may never come.
  */
-export type PayoutStatusStream = AsyncIterableIterator<Payout> & { fail(err: Error): void };
+export type PayoutStatusStream = AsyncIterableIterator<Payout> & {
+  fail(err: Error): void;
+  deliverDirectly(push: DirectPush<Payout>): void;
+};
+
+/**
+ * Hands an event to the transport at once, in the listener's turn; false when it cannot (the event
+ * then goes through `next()` as usual). Never called for an event while an earlier one is still on
+ * its way through `next()`, so the order of what a subscriber receives is the stream's order.
+ */
+export type DirectPush<T> = (event: T) => boolean;
 
 export function payoutStatusStream(opts: {
   hub: PayoutHub;
@@ -40,6 +50,7 @@ export function payoutStatusStream(opts: {
   let waiter: ((r: IteratorResult<Payout>) => void) | undefined;
   let failWaiter: ((err: Error) => void) | undefined;
   let failure: Error | undefined;
+  let direct: DirectPush<Payout> | undefined;
 
   const finish = (): IteratorResult<Payout> => {
     end();
@@ -76,13 +87,19 @@ export function payoutStatusStream(opts: {
     const top = pending.length > 0 ? statusRank((pending[pending.length - 1] as Payout).status) : lastRank;
     if (statusRank(p.status) <= top) return;
     pending.push(p);
+    // A waiting `next()` means the consumer has taken (and sent) everything before: the event may skip
+    // the promise hops of `next()` and go straight to the transport. The consumer keeps waiting; when
+    // this was the final, the stream ends and its `next()` completes.
     if (waiter && started) {
       const r = take();
-      if (r) {
-        const w = waiter;
-        waiter = undefined;
-        w(r);
+      if (!r) return;
+      if (direct && pushed(direct, r.value)) {
+        if (finished) finish();
+        return;
       }
+      const w = waiter;
+      waiter = undefined;
+      w(r);
     }
   };
 
@@ -141,6 +158,9 @@ export function payoutStatusStream(opts: {
     },
   };
   return Object.assign(iterator, {
+    deliverDirectly(push: DirectPush<Payout>): void {
+      direct = push;
+    },
     /**
      * Ends the stream with an error, not a completion: `complete` promises the final status was
      * delivered, so a stream cut short (shutdown) must tell the client to subscribe again.
@@ -162,4 +182,13 @@ export function payoutStatusStream(opts: {
       unwatch = undefined;
     },
   });
+}
+
+/** A push that throws did not deliver: the event then takes the usual way (and its error with it). */
+function pushed<T>(push: DirectPush<T>, event: T): boolean {
+  try {
+    return push(event);
+  } catch {
+    return false;
+  }
 }

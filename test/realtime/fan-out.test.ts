@@ -73,10 +73,10 @@ describe('a webhook received by instance A reaches subscribers on instance B', (
 });
 
 describe('shared execution per event', () => {
-  async function eventCounts(i: number): Promise<{ executed: number; shared: number }> {
+  async function eventCounts(i: number): Promise<{ executed: number; shared: number; direct: number }> {
     const text = await (await fetch(`${url(i)}/metrics`)).text();
     const value = (kind: string) => Number(new RegExp(`^graphql_subscription_events_total\\{execution="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    return { executed: value('executed'), shared: value('shared') };
+    return { executed: value('executed'), shared: value('shared'), direct: Number(/^graphql_subscription_direct_writes_total (\d+)/m.exec(text)?.[1] ?? 0) };
   }
 
   it('runs each distinct selection once per event, whatever the number of subscribers (graphql-ws and SSE alike)', async () => {
@@ -101,6 +101,8 @@ describe('shared execution per event', () => {
     const after = await eventCounts(A);
     expect(after.executed - before.executed).toBe(2);
     expect(after.shared - before.shared).toBe(30);
+    // The 21 graphql-ws subscribers got the final written in the event's turn; the 11 over SSE through Yoga.
+    expect(after.direct - before.direct).toBe(21);
     await Promise.all(clients.map((c) => c.dispose()));
   });
 });

@@ -85,6 +85,20 @@ describe('shared subscription frames', () => {
     expect(reads).toBe(3);
   });
 
+  it('builds, for results written without graphql-ws, the very next frames graphql-ws sends', async () => {
+    const results: ExecutionResult[] = [
+      { data: { status: 'PROCESSING "quoted" \u2028 ünïcode </script>' } },
+      { data: null, errors: [new GraphQLError('Unexpected error.', { path: ['status'], extensions: { code: 'INTERNAL' } })] },
+      { data: { status: 'SUCCESS' }, extensions: { note: 'x' } },
+    ];
+    for (const id of ['1', 'sub "quoted" \u0000 é', '\u0000shared-payload']) {
+      const own = (await framesFor(results, 1, false, () => id))[0] ?? [];
+      const frames = createSharedFrames();
+      const next = frames.nextFor(id);
+      expect(results.map((r) => next(r))).toEqual(own.slice(1, 1 + results.length));
+    }
+  });
+
   it('puts the payload in its own place when the operation id or the data imitate the placeholder', async () => {
     const imitation = '\u0000shared-payload';
     const results: ExecutionResult[] = [{ data: { status: imitation } }, { data: { status: `"${imitation}"` } }];

@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type DocumentNode, type ExecutionResult } from 'graphql';
+import { MemoryEventBus } from '../../src/events/memory-bus.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { PayoutHub } from '../../src/realtime/hub.js';
+import { acceptsDirectDelivery, createSharedSubscribe } from '../../src/realtime/shared-execution.js';
+import { payoutStatusStream } from '../../src/realtime/status-stream.js';
+import type { Payout } from '../../src/zopay/types.js';
+
+/**
+ * Direct delivery: the real hub, status stream and shared execution, with the transport played by the
+ * test (a consumer that pulls like graphql-ws's loop, and a `write` that records). A ready result must
+ * reach `write` in the turn the event is delivered; anything else must keep the usual pull, in order.
+ */
+const ID = 'po-direct-1';
+const payout = (status: Payout['status']): Payout => ({ id: ID, status, rawStatus: status, source: 'webhook' });
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+const hubs: PayoutHub[] = [];
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((h) => h.close()));
+});
+
+function fixture() {
+  const hub = new PayoutHub({
+    bus: new MemoryEventBus(),
+    log: createLogger({ level: 'silent' }),
+    refresh: () => Promise.resolve(undefined),
+    known: () => Promise.resolve(undefined),
+    reconcileIntervalMs: 3_600_000,
+  });
+  hubs.push(hub);
+  const PayoutType = new GraphQLObjectType<Payout>({
+    name: 'Payout',
+    fields: {
+      status: { type: GraphQLString },
+      // A field that reads before it answers: its results cannot be written in the event's turn.
+      later: { type: GraphQLString, resolve: (p) => Promise.resolve(`later ${p.status}`) },
+    },
+  });
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        payoutStatus: {
+          type: PayoutType,
+          subscribe: () => payoutStatusStream({ hub, payoutId: ID, snapshot: () => Promise.resolve(payout('PENDING')), onMissing: () => new Error('missing') }),
+          resolve: (p: Payout) => p,
+        },
+      },
+    }),
+  });
+  const documents = new Map<string, DocumentNode>();
+  const subscribe = createSharedSubscribe({ maskError: (e) => (e instanceof Error ? e : new Error(String(e))) });
+  /** Opens a subscription and starts pulling it; `hold` runs after each pulled result (a busy transport). */
+  const open = async (query: string, log: string[], hold?: () => Promise<void>) => {
+    // One document per text, as with the gateway's parse cache: the same selection shares its result.
+    const document = documents.get(query) ?? parse(query);
+    documents.set(query, document);
+    const results = await subscribe({ schema, document, contextValue: {} });
+    if (!acceptsDirectDelivery(results)) throw new Error('the status stream did not offer direct delivery');
+    const pulling = (async () => {
+      for (;;) {
+        const r = await results.next();
+        if (r.done) {
+          log.push('complete');
+          return;
+        }
+        log.push(`pulled ${show(r.value)}`);
+        await hold?.();
+      }
+    })();
+    return { results, pulling };
+  };
+  return { hub, open };
+}
+
+function show(result: ExecutionResult): string {
+  const data = result.data as { payoutStatus: Record<string, string> } | null | undefined;
+  return Object.values(data?.payoutStatus ?? {}).join(' ');
+}
+
+/** Writes what it is handed, as a transport would; `written` is the same result objects. */
+function recorder(log: string[]) {
+  const written: ExecutionResult[] = [];
+  const write = (result: ExecutionResult) => {
+    written.push(result);
+    log.push(`direct ${show(result)}`);
+  };
+  return { written, write };
+}
+
+async function snapshotSent(log: string[]): Promise<void> {
+  for (let i = 0; i < 50 && log.length === 0; i++) await tick();
+  expect(log).toEqual(['pulled PENDING']);
+  // The consumer is back in next(), waiting.
+  await tick();
+}
+
+describe('direct delivery of subscription results', () => {
+  it('writes a ready result in the turn its event arrives, and completes after the final', async () => {
+    const { hub, open } = fixture();
+    const log: string[] = [];
+    const { results, pulling } = await open('subscription { payoutStatus { status } }', log);
+    results.deliverDirectly(recorder(log).write);
+    await snapshotSent(log);
+
+    hub.deliver(payout('PROCESSING'));
+    // Synchronously: no promise hop between the event and the write.
+    expect(log).toEqual(['pulled PENDING', 'direct PROCESSING']);
+    hub.deliver(payout('PROCESSING')); // not progress: nothing
+    hub.deliver(payout('SUCCESS'));
+    expect(log).toEqual(['pulled PENDING', 'direct PROCESSING', 'direct SUCCESS']);
+    await pulling;
+    expect(log).toEqual(['pulled PENDING', 'direct PROCESSING', 'direct SUCCESS', 'complete']);
+  });
+
+  it('hands every subscriber of a selection the same result object', async () => {
+    const { hub, open } = fixture();
+    const logs = [[], [], []] as string[][];
+    const recorders = logs.map((log) => recorder(log));
+    const subs = await Promise.all(logs.map((log) => open('subscription { payoutStatus { status } }', log)));
+    subs.forEach((s, i) => s.results.deliverDirectly((recorders[i] as ReturnType<typeof recorder>).write));
+    for (const log of logs) await snapshotSent(log);
+
+    hub.deliver(payout('FAILED'));
+    await Promise.all(subs.map((s) => s.pulling));
+    for (const log of logs) expect(log).toEqual(['pulled PENDING', 'direct FAILED', 'complete']);
+    const [first, ...others] = recorders.map((r) => r.written[0]);
+    for (const other of others) expect(other).toBe(first);
+  });
+
+  it('keeps an event for next() while the transport is still busy with the one before, in order', async () => {
+    const { hub, open } = fixture();
+    const log: string[] = [];
+    let release: (() => void) | undefined;
+    const hold = () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    const { results, pulling } = await open('subscription { payoutStatus { status } }', log, hold);
+    results.deliverDirectly(recorder(log).write);
+    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
+    expect(log).toEqual(['pulled PENDING']);
+
+    // The consumer has not come back for more: the event must not overtake what it is sending.
+    hub.deliver(payout('PROCESSING'));
+    expect(log).toEqual(['pulled PENDING']);
+    release?.();
+    for (let i = 0; i < 50 && log.length === 1; i++) await tick();
+    expect(log).toEqual(['pulled PENDING', 'pulled PROCESSING']);
+
+    release?.();
+    await tick();
+    hub.deliver(payout('SUCCESS'));
+    expect(log).toEqual(['pulled PENDING', 'pulled PROCESSING', 'direct SUCCESS']);
+    await pulling;
+    expect(log.at(-1)).toBe('complete');
+  });
+
+  it('lets a selection that reads before it answers go through next(), in order', async () => {
+    const { hub, open } = fixture();
+    const log: string[] = [];
+    const { results, pulling } = await open('subscription { payoutStatus { status later } }', log);
+    results.deliverDirectly(recorder(log).write);
+    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
+    await tick();
+
+    hub.deliver(payout('PROCESSING'));
+    hub.deliver(payout('SUCCESS'));
+    await pulling;
+    expect(log).toEqual(['pulled PENDING later PENDING', 'pulled PROCESSING later PROCESSING', 'pulled SUCCESS later SUCCESS', 'complete']);
+  });
+
+  it('hands the event to next() when the write throws', async () => {
+    const { hub, open } = fixture();
+    const log: string[] = [];
+    const { results, pulling } = await open('subscription { payoutStatus { status } }', log);
+    results.deliverDirectly(() => {
+      throw new Error('socket went away');
+    });
+    await snapshotSent(log);
+
+    hub.deliver(payout('CANCELLED'));
+    await pulling;
+    expect(log).toEqual(['pulled PENDING', 'pulled CANCELLED', 'complete']);
+  });
+
+  it('writes nothing once the subscriber left', async () => {
+    const { hub, open } = fixture();
+    const log: string[] = [];
+    const { results, pulling } = await open('subscription { payoutStatus { status } }', log);
+    results.deliverDirectly(recorder(log).write);
+    await snapshotSent(log);
+
+    await results.return?.();
+    hub.deliver(payout('SUCCESS'));
+    await pulling;
+    expect(log).toEqual(['pulled PENDING', 'complete']);
+    expect(hub.watchedCount()).toBe(0);
+  });
+});
