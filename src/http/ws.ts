@@ -10,6 +10,7 @@ import type { Logger } from '../lib/logger.js';
 import type { GatewayYoga } from './yoga.js';
 import type { GraphQLContext } from '../context.js';
 import { createSharedFrames } from './shared-frames.js';
+import { Deadlines } from '../lib/deadlines.js';
 import { acceptsDirectDelivery } from '../realtime/shared-execution.js';
 
 export interface WsOptions {
@@ -40,7 +41,6 @@ interface ConnectionExtra {
   write: (data: string) => void;
   viewer?: Viewer;
   subscriptions: Set<string>;
-  expiryTimer?: NodeJS.Timeout;
   /** Subscribe frames of this connection waiting for a setup slot. */
   admitting: number;
   /** Setup slots held by operations of this connection, by operation id, until their first answer (none: no map). */
@@ -54,6 +54,8 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
   const wsRequest = new Request(`http://ws.local${opts.yoga.graphqlEndpoint}`, { method: 'POST' });
   // A result shared by many subscribers is serialised once, not once per subscriber.
   const frames = createSharedFrames();
+  // The socket must not outlive the token that opened it.
+  const expiries = new Deadlines<WebSocket>(opts.now, (socket) => socket.close(CloseCode.Forbidden, 'Token expired'));
   // Subscriptions whose results this transport writes itself, in the event's turn, instead of waiting
   // for graphql-ws to pull each one through its async loop (one pull per subscriber per event is most
   // of a big fan-out's cost). graphql-ws still runs everything else: setup, errors, `complete`, close.
@@ -76,12 +78,8 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       if (!viewer) return false; // → 4403 Forbidden
       const extra = ctx.extra;
       extra.viewer = viewer;
-      if (viewer.expiresAt !== undefined) {
-        // The socket must not outlive the token that opened it.
-        const socket = ctx.extra.socket;
-        extra.expiryTimer = setTimeout(() => socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, viewer.expiresAt - opts.now()));
-        extra.expiryTimer.unref();
-      }
+      // (A socket that closed while its token was checked has had its onClose: nothing to expire.)
+      if (viewer.expiresAt !== undefined && extra.socket.readyState === extra.socket.OPEN) expiries.add(viewer.expiresAt, extra.socket);
       return true;
     },
     onSubscribe: async (ctx, id, payload) => {
@@ -168,7 +166,8 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       releaseSetup(ctx.extra, id);
     },
     onClose: (ctx) => {
-      if (ctx.extra.expiryTimer) clearTimeout(ctx.extra.expiryTimer);
+      const expiresAt = ctx.extra.viewer?.expiresAt;
+      if (expiresAt !== undefined) expiries.remove(expiresAt, ctx.extra.socket);
       for (const release of [...(ctx.extra.setups?.values() ?? [])]) release();
       delete ctx.extra.setups;
     },

@@ -12,6 +12,7 @@ import type { PayoutServiceDeps } from './ports.js';
 import type { RateLimitInput } from '../stores/types.js';
 import type { Logger } from '../lib/logger.js';
 import { PayoutHub } from '../realtime/hub.js';
+import { Deadlines } from '../lib/deadlines.js';
 import { Semaphore } from '../lib/semaphore.js';
 import { payoutStatusStream, type PayoutStatusStream } from '../realtime/status-stream.js';
 
@@ -38,7 +39,8 @@ export class PayoutService {
   /** Live subscriptions per caller on this instance (graphql-ws and SSE alike). */
   private readonly subscriptionsByCaller = new Map<string, number>();
   private readonly streams = new Set<PayoutStatusStream>();
-  private readonly expiryTimers = new Map<PayoutStatusStream, NodeJS.Timeout>();
+  /** A stream must not outlive the token that opened it (SSE; WebSockets are closed at expiry too). */
+  private readonly expiries: Deadlines<PayoutStatusStream>;
   /**
    * Subscriptions starting in the same turn read their snapshots in one store round trip, and those of
    * one payout get the same object (so their first event is executed once, see shared-execution.ts).
@@ -86,6 +88,9 @@ export class PayoutService {
 
   constructor(private readonly deps: PayoutServiceDeps) {
     this.setups = new Semaphore(deps.settings.subscribeSetupsInFlight ?? 256);
+    this.expiries = new Deadlines(() => deps.clock.now(), (stream) =>
+      stream.fail(new GraphQLError('The token has expired; subscribe again with a new one.', { extensions: { code: 'UNAUTHENTICATED' } })),
+    );
     this.hub = new PayoutHub({
       bus: deps.bus,
       log: deps.log,
@@ -183,8 +188,7 @@ export class PayoutService {
         if (n <= 0) this.subscriptionsByCaller.delete(viewer.sub);
         else this.subscriptionsByCaller.set(viewer.sub, n);
         this.streams.delete(stream);
-        clearTimeout(this.expiryTimers.get(stream));
-        this.expiryTimers.delete(stream);
+        if (viewer.expiresAt !== undefined) this.expiries.remove(viewer.expiresAt, stream);
       },
       snapshot: async () => {
         const known = await this.snapshots.load(payoutId).catch(() => undefined);
@@ -192,15 +196,7 @@ export class PayoutService {
       },
     });
     this.streams.add(stream);
-    if (viewer.expiresAt !== undefined) {
-      // A stream must not outlive the token that opened it (SSE; WebSockets are closed at expiry too).
-      const timer = setTimeout(
-        () => stream.fail(new GraphQLError('The token has expired; subscribe again with a new one.', { extensions: { code: 'UNAUTHENTICATED' } })),
-        Math.max(0, viewer.expiresAt - this.deps.clock.now()),
-      );
-      timer.unref();
-      this.expiryTimers.set(stream, timer);
-    }
+    if (viewer.expiresAt !== undefined) this.expiries.add(viewer.expiresAt, stream);
     return stream;
   }
 

@@ -148,6 +148,23 @@ describe('the socket does not outlive its token', () => {
     const final = await again.next((m) => m['id'] === 's' && m['type'] === 'next' && JSON.stringify(m).includes('SUCCESS'));
     expect(final['payload']).toEqual({ data: { payoutStatus: { id, status: 'SUCCESS', isFinal: true } } });
   });
+
+  it('a token valid for 40 days (past the 24.8-day reach of one timer) keeps its socket and its SSE stream', async () => {
+    const id = await payVia(stack.url, alice, 'expiry-long');
+    const long = await stack.token('ws-alice', 'payouts:write', 40 * 86_400);
+    const ws = await connect(long);
+    expect((await wsOperation(ws, 's', SUB, { id })).data).toEqual({ payoutStatus: { id, status: 'PROCESSING', isFinal: false } });
+    const s = sse(stack.url, SUB, { id }, long);
+    await waitFor(() => s.payloads.length > 0, 5_000, 'SSE snapshot');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stack.sandbox.settle(id, 'SUCCESS');
+    const final = await ws.next((m) => m['id'] === 's' && m['type'] === 'next' && JSON.stringify(m).includes('SUCCESS'));
+    expect(final['payload']).toEqual({ data: { payoutStatus: { id, status: 'SUCCESS', isFinal: true } } });
+    expect(await s.done).toBe('complete');
+    expect(s.payloads.map((p) => p.errors)).toEqual([undefined, undefined]);
+    expect(s.payloads[1]?.data).toEqual({ payoutStatus: { id, status: 'SUCCESS', isFinal: true } });
+    expect((await wsOperation(ws, 'after', '{ __typename }')).data).toEqual({ __typename: 'Query' });
+  });
 });
 
 describe('subscription caps', () => {
