@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type DocumentNode, type ExecutionResult } from 'graphql';
-import { MemoryEventBus } from '../../src/events/memory-bus.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { PayoutHub } from '../../src/realtime/hub.js';
+import type { PayoutHub } from '../../src/realtime/hub.js';
 import { acceptsDirectDelivery, createSharedSubscribe } from '../../src/realtime/shared-execution.js';
 import { payoutStatusStream } from '../../src/realtime/status-stream.js';
 import type { Payout } from '../../src/zopay/types.js';
+import { quietHub } from '../helpers/hub.js';
 
 /**
  * Direct delivery: the real hub, status stream and shared execution, with the transport played by the
@@ -22,13 +21,7 @@ afterEach(async () => {
 });
 
 function fixture() {
-  const hub = new PayoutHub({
-    bus: new MemoryEventBus(),
-    log: createLogger({ level: 'silent' }),
-    refresh: () => Promise.resolve(undefined),
-    known: () => Promise.resolve(undefined),
-    reconcileIntervalMs: 3_600_000,
-  });
+  const hub = quietHub();
   hubs.push(hub);
   const PayoutType = new GraphQLObjectType<Payout>({
     name: 'Payout',

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryEventBus } from '../../src/events/memory-bus.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { PayoutHub } from '../../src/realtime/hub.js';
 import type { Payout } from '../../src/zopay/types.js';
+import { quietHub } from '../helpers/hub.js';
 
 const payout = (status: Payout['status']): Payout => ({ id: 'po-hub-1', status, rawStatus: status, source: 'webhook' });
 
 describe('PayoutHub fan-out', () => {
   it('spreads a large fan-out over event-loop turns, every listener gets every event, in order', async () => {
-    const hub = new PayoutHub({
-      bus: new MemoryEventBus(),
-      log: createLogger({ level: 'silent' }),
-      refresh: () => Promise.resolve(undefined),
-      known: () => Promise.resolve(undefined),
-      reconcileIntervalMs: 3_600_000,
-    });
+    const hub = quietHub();
     const seen: string[][] = Array.from({ length: 1_234 }, () => []);
     await Promise.all(seen.map((events, i) => hub.watch('po-hub-1', (p) => events.push(`${p.status}@${i}`))));
 
