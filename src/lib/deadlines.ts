@@ -4,7 +4,8 @@
  * expiry, so thousands of subscriptions cost a handful of timers, and ending one is a set delete.
  *
  * A deadline further away than one timer reaches (setTimeout holds 2^31 - 1 ms, 24.8 days; beyond,
- * Node fires after 1 ms) is approached in steps.
+ * Node fires after 1 ms) is approached in steps, and nothing expires while the clock says its instant
+ * is still ahead.
  */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -45,21 +46,19 @@ export class Deadlines<T> {
   }
 
   private arm(at: number): NodeJS.Timeout {
-    const wait = Math.max(0, at - this.now());
-    const step = Math.min(wait, MAX_TIMER_MS);
-    const timer = setTimeout(() => (step < wait ? this.rearm(at) : this.expire(at)), step);
+    const timer = setTimeout(() => this.due(at), Math.min(Math.max(0, at - this.now()), MAX_TIMER_MS));
     timer.unref();
     return timer;
   }
 
-  private rearm(at: number): void {
-    const bucket = this.buckets.get(at);
-    if (bucket) bucket.timer = this.arm(at);
-  }
-
-  private expire(at: number): void {
+  /** The timer ran: expire, unless the instant is still ahead (a step of a far deadline, or the clock moved back). */
+  private due(at: number): void {
     const bucket = this.buckets.get(at);
     if (!bucket) return;
+    if (at > this.now()) {
+      bucket.timer = this.arm(at);
+      return;
+    }
     this.buckets.delete(at);
     for (const item of bucket.items) {
       try {

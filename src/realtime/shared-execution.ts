@@ -97,8 +97,9 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: Exec
         const shared = resultFor(event);
         const { step } = shared;
         if (step instanceof Promise || step.done) return false;
-        write(step.value);
+        // Counted first: nothing after the write may throw, or the event would be sent twice.
         handOut(shared, true);
+        write(step.value);
         return true;
       };
     return mapEvents(source[Symbol.asyncIterator](), stepFor, pushFor, opts.maskError);
@@ -110,7 +111,7 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: Exec
  * (realtime/status-stream.ts); its `next()` then only ends the stream.
  */
 interface PushSource extends AsyncIterator<unknown> {
-  deliverDirectly(push: (event: unknown) => boolean): void;
+  pushEvents(push: (event: unknown) => boolean): void;
 }
 
 /**
@@ -127,7 +128,7 @@ export function acceptsDirectDelivery(value: unknown): value is DirectResults {
 }
 
 function isPushSource(source: AsyncIterator<unknown>): source is PushSource {
-  return typeof (source as Partial<PushSource>).deliverDirectly === 'function';
+  return typeof (source as Partial<PushSource>).pushEvents === 'function';
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -165,7 +166,7 @@ function mapEvents(
   };
   if (!isPushSource(source)) return iterator;
   const direct: DirectResults = Object.assign(iterator, {
-    deliverDirectly: (write: (result: ExecutionResult) => void) => source.deliverDirectly(pushFor(write)),
+    deliverDirectly: (write: (result: ExecutionResult) => void) => source.pushEvents(pushFor(write)),
   });
   return direct;
 }

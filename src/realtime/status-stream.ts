@@ -12,7 +12,8 @@ import type { PayoutHub } from './hub.js';
  */
 export type PayoutStatusStream = AsyncIterableIterator<Payout> & {
   fail(err: Error): void;
-  deliverDirectly(push: DirectPush<Payout>): void;
+  /** Events (raw payouts) to `push` when the consumer is waiting; see DirectPush. */
+  pushEvents(push: DirectPush<Payout>): void;
 };
 
 /**
@@ -112,6 +113,13 @@ export function payoutStatusStream(opts: {
     }
     if (finished) {
       unwatch();
+      // Failed while subscribing (shutdown, token expiry): the error, never a completion, which would
+      // claim the final status was delivered.
+      if (failure) {
+        const err = failure;
+        failure = undefined;
+        throw err;
+      }
       return { done: true, value: undefined };
     }
     const first = await opts.snapshot().catch((err: unknown) => {
@@ -158,7 +166,7 @@ export function payoutStatusStream(opts: {
     },
   };
   return Object.assign(iterator, {
-    deliverDirectly(push: DirectPush<Payout>): void {
+    pushEvents(push: DirectPush<Payout>): void {
       direct = push;
     },
     /**

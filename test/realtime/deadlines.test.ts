@@ -71,6 +71,24 @@ describe('Deadlines (token expiry of streams and sockets)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('nothing expires while the clock says its instant is still ahead (the clock was set back)', () => {
+    let skew = 0;
+    const expired: string[] = [];
+    const deadlines = new Deadlines<string>(
+      () => Date.now() + skew,
+      (item) => expired.push(item),
+    );
+    const at = Date.now() + 10_000;
+    deadlines.add(at, 'a');
+    skew = -5_000;
+    vi.advanceTimersByTime(10_000);
+    expect(expired).toEqual([]);
+    vi.advanceTimersByTime(4_999);
+    expect(expired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(expired).toEqual(['a']);
+  });
+
   it('a deadline already past expires on the next turn', () => {
     const { expired, deadlines } = fixture();
     deadlines.add(Date.now() - 1_000, 'stale');
