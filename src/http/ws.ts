@@ -205,6 +205,12 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
     const tcp = request.socket;
+    // Ids whose operation graphql-ws is still handling (its subscribe handler resolves when the
+    // operation is over, cleanup included). graphql-ws knows an operation by its id only: a subscribe
+    // that reuses the id of one not yet over (a complete and a subscribe for the same id read
+    // together) got the old operation's `complete` and was then dropped, silently. The protocol's
+    // answer to an id in use is 4409.
+    const operations = new Set<string>();
     const write = (data: string) => {
       if (socket.readyState !== socket.OPEN) return;
       cork(tcp);
@@ -219,7 +225,18 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on('message', (data) => {
-            cb(String(data)).catch((err: unknown) => {
+            const text = String(data);
+            const id = subscribeId(text);
+            if (id !== undefined) {
+              if (operations.has(id)) {
+                socket.close(CloseCode.SubscriberAlreadyExists, 'Subscriber for this id already exists');
+                return;
+              }
+              operations.add(id);
+            }
+            const over = id === undefined ? undefined : () => operations.delete(id);
+            cb(text).then(over, (err: unknown) => {
+              over?.();
               // Never the message in the close reason: it could carry internals.
               opts.log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -259,6 +276,17 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** The id of a `subscribe` message; undefined for anything else (graphql-ws judges malformed messages). */
+function subscribeId(text: string): string | undefined {
+  if (!text.includes('"subscribe"')) return undefined;
+  try {
+    const message = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
+    return message?.type === 'subscribe' && typeof message.id === 'string' ? message.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function releaseSetup(extra: ConnectionExtra, id: string): void {

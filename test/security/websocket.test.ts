@@ -4,6 +4,7 @@
  * that never carry internals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
 import { SignJWT } from 'jose';
 import { EXECUTE, QUOTE, gql, quoteInput } from '../helpers/gateway.js';
 import {
@@ -164,6 +165,44 @@ describe('the socket does not outlive its token', () => {
     expect(s.payloads.map((p) => p.errors)).toEqual([undefined, undefined]);
     expect(s.payloads[1]?.data).toEqual({ payoutStatus: { id, status: 'SUCCESS', isFinal: true } });
     expect((await wsOperation(ws, 'after', '{ __typename }')).data).toEqual({ __typename: 'Query' });
+  });
+});
+
+describe('operation ids', () => {
+  /** Sends the frames in one TCP write, so that the server reads (and handles) them in one go. */
+  function sendTogether(ws: RawWs, frames: unknown[]): void {
+    const tcp = (ws.socket as unknown as { _socket: Socket })._socket;
+    tcp.cork();
+    for (const f of frames) ws.send(f);
+    tcp.uncork();
+  }
+
+  it('an id reused in the same read as its own complete closes the socket with 4409, never a complete for the new one', async () => {
+    const id = await payVia(stack.url, alice, 'reuse-1');
+    const ws = await connect(alice);
+    expect((await wsOperation(ws, 'x', SUB, { id })).data).toEqual({ payoutStatus: { id, status: 'PROCESSING', isFinal: false } });
+    const seen = ws.messages.length;
+    sendTogether(ws, [
+      { id: 'x', type: 'complete' },
+      { id: 'x', type: 'subscribe', payload: { query: SUB, variables: { id } } },
+    ]);
+    const closed = await ws.closed;
+    expect(closed.code).toBe(4409);
+    expectCleanReason(closed.reason);
+    expect(ws.messages.slice(seen)).toEqual([]);
+  });
+
+  it('an id reused once its operation is over is a new subscription', async () => {
+    const id = await payVia(stack.url, alice, 'reuse-2');
+    const ws = await connect(alice);
+    expect((await wsOperation(ws, 'y', SUB, { id })).data).toEqual({ payoutStatus: { id, status: 'PROCESSING', isFinal: false } });
+    ws.send({ id: 'y', type: 'complete' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await wsOperation(ws, 'y', SUB, { id })).data).toEqual({ payoutStatus: { id, status: 'PROCESSING', isFinal: false } });
+    stack.sandbox.settle(id, 'SUCCESS');
+    await ws.next((m) => m['id'] === 'y' && m['type'] === 'complete');
+    const ys = ws.messages.filter((m) => m['id'] === 'y').map((m) => `${String(m['type'])}${JSON.stringify(m['payload'] ?? '').includes('SUCCESS') ? ' SUCCESS' : ''}`);
+    expect(ys).toEqual(['next', 'next', 'next SUCCESS', 'complete']);
   });
 });
 
