@@ -88,18 +88,23 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: Exec
       handOut(shared, false);
       return shared.step;
     };
-    // A ready result can go to the transport in the event's own turn; one still executing (a field
-    // that reads upstream) goes the usual way, through `next()`, and so does anything odd.
+    // A ready result goes to the transport in the event's own turn; one still executing (a field that
+    // reads upstream) when it is ready, through the stream, which writes it only if the subscriber is
+    // still there. Anything odd goes the usual way, through `next()`.
     const pushFor =
       (write: (result: ExecutionResult) => void) =>
-      (event: unknown): boolean => {
+      (event: unknown): ReturnType<Push> => {
         if (typeof event !== 'object' || event === null) return false;
         const shared = resultFor(event);
         const { step } = shared;
-        if (step instanceof Promise || step.done) return false;
-        // Counted first: nothing after the write may throw, or the event would be sent twice.
-        handOut(shared, true);
-        write(step.value);
+        const writeOf = (result: ExecutionResult) => (): void => {
+          // Counted first: nothing after the write may throw, or the event would be sent twice.
+          handOut(shared, true);
+          write(result);
+        };
+        if (step instanceof Promise) return step.then((ready) => (ready.done ? undefined : writeOf(ready.value)));
+        if (step.done) return false;
+        writeOf(step.value)();
         return true;
       };
     return mapEvents(source[Symbol.asyncIterator](), stepFor, pushFor, opts.maskError);
@@ -111,8 +116,11 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: Exec
  * (realtime/status-stream.ts); its `next()` then only ends the stream.
  */
 interface PushSource extends AsyncIterator<unknown> {
-  pushEvents(push: (event: unknown) => boolean): void;
+  pushEvents(push: Push): void;
 }
+
+/** An event to the transport: written now (true), to write once ready (a promise of the write), or not (false). See status-stream.ts. */
+type Push = (event: unknown) => boolean | Promise<(() => void) | undefined>;
 
 /**
  * The subscription's results pulled by the transport, with an opt-in for transports that can write a
@@ -143,7 +151,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 function mapEvents(
   source: AsyncIterator<unknown>,
   stepFor: (event: unknown) => Step | Promise<Step>,
-  pushFor: (write: (result: ExecutionResult) => void) => (event: unknown) => boolean,
+  pushFor: (write: (result: ExecutionResult) => void) => Push,
   maskError: (error: unknown) => Error,
 ): AsyncIterableIterator<ExecutionResult> | DirectResults {
   const onPulled = (pulled: IteratorResult<unknown>): Step | Promise<Step> => (pulled.done ? DONE : stepFor(pulled.value));

@@ -17,11 +17,13 @@ export type PayoutStatusStream = AsyncIterableIterator<Payout> & {
 };
 
 /**
- * Hands an event to the transport at once, in the listener's turn; false when it cannot (the event
- * then goes through `next()` as usual). Never called for an event while an earlier one is still on
- * its way through `next()`, so the order of what a subscriber receives is the stream's order.
+ * Hands an event to the transport without `next()`: true when it was written in the listener's turn;
+ * a promise when its answer is not ready yet (a field read upstream), resolving to the write to make
+ * once it is (the stream makes it only if the subscriber is still there, and keeps later events until
+ * then); false when it cannot (the event then goes through `next()` as usual). Never called for an
+ * event while an earlier one is on its way, so a subscriber receives events in the stream's order.
  */
-export type DirectPush<T> = (event: T) => boolean;
+export type DirectPush<T> = (event: T) => boolean | Promise<(() => void) | undefined>;
 
 export function payoutStatusStream(opts: {
   hub: PayoutHub;
@@ -52,6 +54,8 @@ export function payoutStatusStream(opts: {
   let failWaiter: ((err: Error) => void) | undefined;
   let failure: Error | undefined;
   let direct: DirectPush<Payout> | undefined;
+  /** A direct push waiting for its answer: later events wait in `pending`. */
+  let pushing = false;
 
   const finish = (): IteratorResult<Payout> => {
     end();
@@ -91,17 +95,49 @@ export function payoutStatusStream(opts: {
     // A waiting `next()` means the consumer has taken (and sent) everything before: the event may skip
     // the promise hops of `next()` and go straight to the transport. The consumer keeps waiting; when
     // this was the final, the stream ends and its `next()` completes.
-    if (waiter && started) {
-      const r = take();
-      if (!r) return;
-      if (direct && pushed(direct, r.value)) {
-        if (finished) finish();
-        return;
-      }
-      const w = waiter;
-      waiter = undefined;
-      w(r);
+    if (waiter && started && !pushing) hand();
+  };
+
+  /** The next event to the waiting consumer: pushed when the transport takes it, else through `next()`. */
+  const hand = (): void => {
+    const r = take();
+    if (!r) return;
+    const delivery = direct ? pushed(direct, r.value) : false;
+    if (delivery === true) {
+      if (finished) finish();
+      return;
     }
+    if (delivery !== false) {
+      pushing = true;
+      delivery.then(
+        (write) => landed(r, write),
+        () => landed(r, undefined),
+      );
+      return;
+    }
+    resolveWaiter(r);
+  };
+
+  /** An asynchronous push's answer is ready: written if the subscriber is still waiting, then the rest. */
+  const landed = (r: IteratorResult<Payout>, write: (() => void) | undefined): void => {
+    pushing = false;
+    // No waiter: the subscriber left (return) or the stream failed meanwhile; nothing more to send.
+    if (!waiter) return;
+    if (!write || !wrote(write)) {
+      // The usual way then: `next()` hands it over (and its error, if the answer failed).
+      resolveWaiter(r);
+      return;
+    }
+    if (finished) finish();
+    else if (pending.length > 0) hand();
+  };
+
+  const resolveWaiter = (r: IteratorResult<Payout>): void => {
+    const w = waiter;
+    waiter = undefined;
+    // A settled `next()` can no longer be failed: a later fail() must be kept for the next pull.
+    failWaiter = undefined;
+    w?.(r);
   };
 
   const start = async (): Promise<IteratorResult<Payout>> => {
@@ -193,9 +229,18 @@ export function payoutStatusStream(opts: {
 }
 
 /** A push that throws did not deliver: the event then takes the usual way (and its error with it). */
-function pushed<T>(push: DirectPush<T>, event: T): boolean {
+function pushed<T>(push: DirectPush<T>, event: T): ReturnType<DirectPush<T>> {
   try {
     return push(event);
+  } catch {
+    return false;
+  }
+}
+
+function wrote(write: () => void): boolean {
+  try {
+    write();
+    return true;
   } catch {
     return false;
   }

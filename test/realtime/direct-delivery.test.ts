@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { PayoutHub } from '../../src/realtime/hub.js';
 import { acceptsDirectDelivery, createSharedSubscribe } from '../../src/realtime/shared-execution.js';
-import { payoutStatusStream } from '../../src/realtime/status-stream.js';
+import { payoutStatusStream, type PayoutStatusStream } from '../../src/realtime/status-stream.js';
 import type { Payout } from '../../src/zopay/types.js';
 import { quietHub } from '../helpers/hub.js';
 
@@ -21,14 +21,16 @@ afterEach(async () => {
 });
 
 function fixture() {
+  const control: { gate?: Promise<void> } = {};
+  const streams: PayoutStatusStream[] = [];
   const hub = quietHub();
   hubs.push(hub);
   const PayoutType = new GraphQLObjectType<Payout>({
     name: 'Payout',
     fields: {
       status: { type: GraphQLString },
-      // A field that reads before it answers: its results cannot be written in the event's turn.
-      later: { type: GraphQLString, resolve: (p) => Promise.resolve(`later ${p.status}`) },
+      // A field that reads before it answers (until `gate` opens): its results cannot be written in the event's turn.
+      later: { type: GraphQLString, resolve: (p) => (control.gate ?? Promise.resolve()).then(() => `later ${p.status}`) },
     },
   });
   const schema = new GraphQLSchema({
@@ -38,7 +40,11 @@ function fixture() {
       fields: {
         payoutStatus: {
           type: PayoutType,
-          subscribe: () => payoutStatusStream({ hub, payoutId: ID, snapshot: () => Promise.resolve(payout('PENDING')), onMissing: () => new Error('missing') }),
+          subscribe: () => {
+            const stream = payoutStatusStream({ hub, payoutId: ID, snapshot: () => Promise.resolve(payout('PENDING')), onMissing: () => new Error('missing') });
+            streams.push(stream);
+            return stream;
+          },
           resolve: (p: Payout) => p,
         },
       },
@@ -55,7 +61,13 @@ function fixture() {
     if (!acceptsDirectDelivery(results)) throw new Error('the status stream did not offer direct delivery');
     const pulling = (async () => {
       for (;;) {
-        const r = await results.next();
+        let r: IteratorResult<ExecutionResult>;
+        try {
+          r = await results.next();
+        } catch (err) {
+          log.push(`error ${(err as Error).message}`);
+          return;
+        }
         if (r.done) {
           log.push('complete');
           return;
@@ -66,7 +78,7 @@ function fixture() {
     })();
     return { results, pulling };
   };
-  return { hub, open };
+  return { hub, open, streams, control };
 }
 
 function show(result: ExecutionResult): string {
@@ -152,18 +164,80 @@ describe('direct delivery of subscription results', () => {
     expect(log.at(-1)).toBe('complete');
   });
 
-  it('lets a selection that reads before it answers go through next(), in order', async () => {
+  it('writes a result that reads before it answers once it is ready, events in order, then completes', async () => {
     const { hub, open } = fixture();
     const log: string[] = [];
     const { results, pulling } = await open('subscription { payoutStatus { status later } }', log);
     results.deliverDirectly(recorder(log).write);
     for (let i = 0; i < 50 && log.length === 0; i++) await tick();
     await tick();
+    expect(log).toEqual(['pulled PENDING later PENDING']);
 
     hub.deliver(payout('PROCESSING'));
     hub.deliver(payout('SUCCESS'));
+    // Not in the event's turn: the answer is still being read.
+    expect(log).toEqual(['pulled PENDING later PENDING']);
     await pulling;
-    expect(log).toEqual(['pulled PENDING later PENDING', 'pulled PROCESSING later PROCESSING', 'pulled SUCCESS later SUCCESS', 'complete']);
+    expect(log).toEqual(['pulled PENDING later PENDING', 'direct PROCESSING later PROCESSING', 'direct SUCCESS later SUCCESS', 'complete']);
+  });
+
+  it('writes nothing for a subscriber that left while its answer was being read', async () => {
+    const { hub, open, control } = fixture();
+    const log: string[] = [];
+    const { results, pulling } = await open('subscription { payoutStatus { status later } }', log);
+    results.deliverDirectly(recorder(log).write);
+    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
+    await tick();
+
+    let open_: () => void = () => undefined;
+    control.gate = new Promise((resolve) => (open_ = resolve));
+    hub.deliver(payout('SUCCESS'));
+    await results.return?.();
+    open_();
+    await pulling;
+    for (let i = 0; i < 5; i++) await tick();
+    expect(log).toEqual(['pulled PENDING later PENDING', 'complete']);
+  });
+
+  it('a stream failed (shutdown) while its answer was being read ends with the error and writes nothing', async () => {
+    const { hub, open, control, streams } = fixture();
+    const log: string[] = [];
+    const { results, pulling } = await open('subscription { payoutStatus { status later } }', log);
+    results.deliverDirectly(recorder(log).write);
+    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
+    await tick();
+
+    let open_: () => void = () => undefined;
+    control.gate = new Promise((resolve) => (open_ = resolve));
+    hub.deliver(payout('SUCCESS'));
+    streams[0]?.fail(new Error('shutting down'));
+    open_();
+    await pulling;
+    for (let i = 0; i < 5; i++) await tick();
+    expect(log).toEqual(['pulled PENDING later PENDING', 'error shutting down']);
+  });
+
+  it('a stream failed while the transport was still sending an event ends with the error, never a completion', async () => {
+    const { hub, open, streams } = fixture();
+    const log: string[] = [];
+    let release: (() => void) | undefined;
+    const hold = () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    // No direct writes: every event goes through next().
+    const { pulling } = await open('subscription { payoutStatus { status } }', log, hold);
+    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
+    release?.();
+    await tick();
+    hub.deliver(payout('PROCESSING'));
+    for (let i = 0; i < 50 && log.length === 1; i++) await tick();
+    expect(log).toEqual(['pulled PENDING', 'pulled PROCESSING']);
+
+    streams[0]?.fail(new Error('shutting down'));
+    release?.();
+    await pulling;
+    expect(log).toEqual(['pulled PENDING', 'pulled PROCESSING', 'error shutting down']);
   });
 
   it('hands the event to next() when the write throws', async () => {

@@ -107,6 +107,31 @@ describe('shared execution per event', () => {
   });
 });
 
+describe('a final the webhook does not fully describe', () => {
+  it('is read once, then written to every graphql-ws subscriber, with completedAt from ZoPay', async () => {
+    const metric = async () => Number(/^graphql_subscription_direct_writes_total (\d+)/m.exec(await (await fetch(`${url(A)}/metrics`)).text())?.[1] ?? 0);
+    const id = await pay(url(A), token, 'async-final-1', '+237670000005');
+    const client = wsClient(url(A), token);
+    // ZoPay's webhooks carry no completed_at: the final's completedAt needs a read.
+    const subs = Array.from({ length: 5 }, () => wsSubscribe(client, id));
+    await until(() => subs.every((s) => s.events.length === 1), 5_000, 'snapshots');
+    const before = await metric();
+    const gets = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.includes(id)).length;
+    const getsBefore = gets();
+
+    stack.sandbox.settle(id, 'SUCCESS');
+    for (const s of subs) {
+      expect(await s.done).toBe('complete');
+      expect(s.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+      expect((s.events[1] as { completedAt?: string | null } | undefined)?.completedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      expect(s.errors).toEqual([]);
+    }
+    expect(await metric()).toBe(before + 5);
+    expect(gets() - getsBefore).toBe(1);
+    await client.dispose();
+  });
+});
+
 describe('authorization before subscription', () => {
   let probe: Redis;
   beforeAll(() => {
