@@ -56,9 +56,10 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
   const frames = createSharedFrames();
   // The socket must not outlive the token that opened it.
   const expiries = new Deadlines<WebSocket>(opts.now, (socket) => socket.close(CloseCode.Forbidden, 'Token expired'));
-  // Subscriptions whose results this transport writes itself, in the event's turn, instead of waiting
-  // for graphql-ws to pull each one through its async loop (one pull per subscriber per event is most
-  // of a big fan-out's cost). graphql-ws still runs everything else: setup, errors, `complete`, close.
+  // Subscriptions whose results this transport writes itself, in the event's turn (or once a shared
+  // read answers), instead of waiting for graphql-ws to pull each one through its async loop (one pull
+  // per subscriber per event is most of a big fan-out's cost). graphql-ws still runs everything else:
+  // setup, errors, `complete`, close.
   const directWriters = new WeakMap<ExecutionArgs, (result: ExecutionResult) => void>();
 
   const server = makeServer<Record<string, unknown> | undefined, ConnectionExtra>({

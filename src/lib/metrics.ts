@@ -60,7 +60,7 @@ export class GatewayMetrics {
   private readonly sharedEvents = this.subscriptionEvents.labels('shared');
   readonly directWrites = new Counter({
     name: 'graphql_subscription_direct_writes_total',
-    help: 'Subscription events written by the WebSocket transport in the turn they arrived; the others went through graphql-ws (SSE, a selection that reads upstream, a busy socket)',
+    help: 'Subscription events written by the WebSocket transport itself, in the turn they arrived or once their shared read answered; the others went through graphql-ws (SSE, a busy socket)',
     registers: [this.registry],
   });
   readonly subscriptionEvent = (shared: boolean, direct: boolean): void => {

@@ -112,8 +112,8 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: Exec
 }
 
 /**
- * A source that can hand events to a push function in the listener's turn instead of through `next()`
- * (realtime/status-stream.ts); its `next()` then only ends the stream.
+ * A source that can hand events to a push function instead of through `next()` (realtime/status-stream.ts):
+ * in the listener's turn, or once the event's answer is ready; its `next()` then only ends the stream.
  */
 interface PushSource extends AsyncIterator<unknown> {
   pushEvents(push: Push): void;
@@ -123,9 +123,10 @@ interface PushSource extends AsyncIterator<unknown> {
 type Push = (event: unknown) => boolean | Promise<(() => void) | undefined>;
 
 /**
- * The subscription's results pulled by the transport, with an opt-in for transports that can write a
- * ready result themselves: each result then reaches `write` in the event's turn, and `next()` only
- * settles when the stream ends (or fails).
+ * The subscription's results pulled by the transport, with an opt-in for transports that can write
+ * results themselves: each result then reaches `write` in the event's turn (or once its shared
+ * execution answers, when a field reads upstream), and `next()` only settles when the stream ends (or
+ * fails), or for an event that could not be written.
  */
 export interface DirectResults extends AsyncIterableIterator<ExecutionResult> {
   deliverDirectly(write: (result: ExecutionResult) => void): void;

@@ -109,14 +109,19 @@ export function payoutStatusStream(opts: {
     }
     if (delivery !== false) {
       pushing = true;
-      delivery.then(
-        (write) => landed(r, write),
-        () => landed(r, undefined),
-      );
+      delivery
+        .then(
+          (write) => landed(r, write),
+          () => landed(r, undefined),
+        )
+        // A fault in what ends the stream must not leave it open, nor become an unhandled rejection.
+        .catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
       return;
     }
     resolveWaiter(r);
   };
+
+  const readyForMore = (): boolean => waiter !== undefined && !pushing && pending.length > 0;
 
   /** An asynchronous push's answer is ready: written if the subscriber is still waiting, then the rest. */
   const landed = (r: IteratorResult<Payout>, write: (() => void) | undefined): void => {
@@ -129,7 +134,29 @@ export function payoutStatusStream(opts: {
       return;
     }
     if (finished) finish();
-    else if (pending.length > 0) hand();
+    // What arrived meanwhile, in order, as long as each goes out at once (hand() may end the wait).
+    else while (readyForMore()) hand();
+  };
+
+  /**
+   * Ends the stream with an error, not a completion: `complete` promises the final status was
+   * delivered, so a stream cut short (shutdown, token expiry) must tell the client to subscribe again.
+   */
+  const fail = (err: Error): void => {
+    if (finished && !waiter) return;
+    const reject = failWaiter;
+    if (reject) {
+      waiter = undefined;
+      failWaiter = undefined;
+      reject(err);
+    } else {
+      failure = err;
+    }
+    end();
+    finished = true;
+    pending.length = 0;
+    unwatch?.();
+    unwatch = undefined;
   };
 
   const resolveWaiter = (r: IteratorResult<Payout>): void => {
@@ -205,26 +232,7 @@ export function payoutStatusStream(opts: {
     pushEvents(push: DirectPush<Payout>): void {
       direct = push;
     },
-    /**
-     * Ends the stream with an error, not a completion: `complete` promises the final status was
-     * delivered, so a stream cut short (shutdown) must tell the client to subscribe again.
-     */
-    fail(err: Error): void {
-      if (finished && !waiter) return;
-      const reject = failWaiter;
-      if (reject) {
-        waiter = undefined;
-        failWaiter = undefined;
-        reject(err);
-      } else {
-        failure = err;
-      }
-      end();
-      finished = true;
-      pending.length = 0;
-      unwatch?.();
-      unwatch = undefined;
-    },
+    fail,
   });
 }
 
