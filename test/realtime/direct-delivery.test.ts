@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { PayoutHub } from '../../src/realtime/hub.js';
-import { acceptsDirectDelivery, createSharedSubscribe } from '../../src/realtime/shared-execution.js';
+import { acceptsDirectDelivery, createSharedSubscribe, type DirectResults } from '../../src/realtime/shared-execution.js';
 import { payoutStatusStream, type PayoutStatusStream } from '../../src/realtime/status-stream.js';
 import type { Payout } from '../../src/zopay/types.js';
 import { quietHub } from '../helpers/hub.js';
@@ -181,39 +181,36 @@ describe('direct delivery of subscription results', () => {
     expect(log).toEqual(['pulled PENDING later PENDING', 'direct PROCESSING later PROCESSING', 'direct SUCCESS later SUCCESS', 'complete']);
   });
 
-  it('writes nothing for a subscriber that left while its answer was being read', async () => {
-    const { hub, open, control } = fixture();
+  /**
+   * A subscriber with a selection that reads, past its snapshot, and a final whose answer is being
+   * read while `meanwhile` runs; resolves with everything the subscriber got.
+   */
+  async function finalWhileReading(meanwhile: (f: ReturnType<typeof fixture>, results: DirectResults) => Promise<void> | void): Promise<string[]> {
+    const f = fixture();
     const log: string[] = [];
-    const { results, pulling } = await open('subscription { payoutStatus { status later } }', log);
+    const { results, pulling } = await f.open('subscription { payoutStatus { status later } }', log);
     results.deliverDirectly(recorder(log).write);
     for (let i = 0; i < 50 && log.length === 0; i++) await tick();
     await tick();
-
-    let open_: () => void = () => undefined;
-    control.gate = new Promise((resolve) => (open_ = resolve));
-    hub.deliver(payout('SUCCESS'));
-    await results.return?.();
-    open_();
+    let answer: () => void = () => undefined;
+    f.control.gate = new Promise((resolve) => (answer = resolve));
+    f.hub.deliver(payout('SUCCESS'));
+    await meanwhile(f, results);
+    answer();
     await pulling;
     for (let i = 0; i < 5; i++) await tick();
+    return log;
+  }
+
+  it('writes nothing for a subscriber that left while its answer was being read', async () => {
+    const log = await finalWhileReading(async (_f, results) => {
+      await results.return?.();
+    });
     expect(log).toEqual(['pulled PENDING later PENDING', 'complete']);
   });
 
   it('a stream failed (shutdown) while its answer was being read ends with the error and writes nothing', async () => {
-    const { hub, open, control, streams } = fixture();
-    const log: string[] = [];
-    const { results, pulling } = await open('subscription { payoutStatus { status later } }', log);
-    results.deliverDirectly(recorder(log).write);
-    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
-    await tick();
-
-    let open_: () => void = () => undefined;
-    control.gate = new Promise((resolve) => (open_ = resolve));
-    hub.deliver(payout('SUCCESS'));
-    streams[0]?.fail(new Error('shutting down'));
-    open_();
-    await pulling;
-    for (let i = 0; i < 5; i++) await tick();
+    const log = await finalWhileReading((f) => f.streams[0]?.fail(new Error('shutting down')));
     expect(log).toEqual(['pulled PENDING later PENDING', 'error shutting down']);
   });
 
