@@ -34,15 +34,17 @@ export interface WsOptions {
   admitSubscribe: () => Promise<() => void>;
 }
 
-/** Per connection: the socket, the caller (from connection_init) and its live subscription ids. */
+/** Per connection: the socket, the caller (from connection_init) and its operations. */
 interface ConnectionExtra {
   socket: WebSocket;
   /** Sends a message on this socket (corked until the end of the turn); nothing once it is closing. */
   write: (data: string) => void;
   viewer?: Viewer;
-  subscriptions: Set<string>;
-  /** Subscribe frames of this connection waiting for a setup slot. */
-  admitting: number;
+  /**
+   * Ids of the operations graphql-ws is handling for this connection, from their subscribe frame to
+   * the end of their handler, cleanup included (waiting for a setup slot, running, or finishing).
+   */
+  operations: Set<string>;
   /** Setup slots held by operations of this connection, by operation id, until their first answer (none: no map). */
   setups?: Map<string, () => void>;
 }
@@ -85,19 +87,13 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
     },
     onSubscribe: async (ctx, id, payload) => {
       const extra = ctx.extra;
-      // Frames still waiting for a setup slot count too: a connection cannot queue past its cap.
-      if (extra.subscriptions.size + extra.admitting >= opts.maxSubscriptionsPerConnection) {
+      // This one included, and frames still waiting for a setup slot too: a connection cannot queue past its cap.
+      if (extra.operations.size > opts.maxSubscriptionsPerConnection) {
         return [new GraphQLError(`At most ${opts.maxSubscriptionsPerConnection} subscriptions per connection`, { extensions: { code: 'RATE_LIMITED', retryAfter: 1 } })];
       }
       // Frames of a reconnect storm wait here, cheaply, instead of all running their GraphQL work in
       // one event-loop turn (store replies would then wait behind it past their timeout).
-      extra.admitting++;
-      let taken: (() => void) | undefined;
-      try {
-        taken = await opts.admitSubscribe();
-      } finally {
-        extra.admitting--;
-      }
+      let taken: (() => void) | undefined = await opts.admitSubscribe();
       // Holds nothing once called (a live subscription's context keeps it).
       const slot = () => {
         if (extra.setups?.get(id) === slot) {
@@ -133,7 +129,6 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       // payout can take seconds at ZoPay) must not hold subscription slots.
       const subscription = getOperationAST(document, payload.operationName ?? null)?.operation === 'subscription';
       if (!subscription) slot();
-      extra.subscriptions.add(id);
       let contextValue: GraphQLContext;
       try {
         contextValue = await enveloped.contextFactory();
@@ -163,7 +158,6 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       releaseSetup(ctx.extra, id);
     },
     onComplete: (ctx, id) => {
-      ctx.extra.subscriptions.delete(id);
       releaseSetup(ctx.extra, id);
     },
     onClose: (ctx) => {
@@ -206,11 +200,9 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
     const tcp = request.socket;
-    // Ids whose operation graphql-ws is still handling (its subscribe handler resolves when the
-    // operation is over, cleanup included). graphql-ws knows an operation by its id only: a subscribe
-    // that reuses the id of one not yet over (a complete and a subscribe for the same id read
-    // together) got the old operation's `complete` and was then dropped, silently. The protocol's
-    // answer to an id in use is 4409.
+    // graphql-ws knows an operation by its id only: a subscribe that reuses the id of one not yet over
+    // (a complete and a subscribe for the same id read together) got the old operation's `complete` and
+    // was then dropped, silently. The protocol's answer to an id in use is 4409.
     const operations = new Set<string>();
     const write = (data: string) => {
       if (socket.readyState !== socket.OPEN) return;
@@ -244,7 +236,7 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
             });
           }),
       },
-      { socket, write, subscriptions: new Set(), admitting: 0 },
+      { socket, write, operations },
     );
     socket.once('close', (code, reason) => {
       void closed(code, String(reason));

@@ -1,4 +1,5 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import type { DirectPush } from './status-stream.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -97,16 +98,16 @@ export function createSharedSubscribe(opts: SharedSubscribeOptions): (args: Exec
         if (typeof event !== 'object' || event === null) return false;
         const shared = resultFor(event);
         const { step } = shared;
-        const writeOf = (result: ExecutionResult) => (): void => {
-          // Counted first: nothing after the write may throw, or the event would be sent twice.
-          handOut(shared, true);
-          write(result);
-        };
-        if (step instanceof Promise) return step.then((ready) => (ready.done ? undefined : writeOf(ready.value)));
+        if (step instanceof Promise) return step.then((ready) => (ready.done ? undefined : () => writeDirect(write, shared, ready.value)));
         if (step.done) return false;
-        writeOf(step.value)();
+        writeDirect(write, shared, step.value);
         return true;
       };
+    const writeDirect = (write: (result: ExecutionResult) => void, shared: Shared, result: ExecutionResult): void => {
+      // Counted first: nothing after the write may throw, or the event would be sent twice.
+      handOut(shared, true);
+      write(result);
+    };
     return mapEvents(source[Symbol.asyncIterator](), stepFor, pushFor, opts.maskError);
   };
 }
@@ -119,8 +120,7 @@ interface PushSource extends AsyncIterator<unknown> {
   pushEvents(push: Push): void;
 }
 
-/** An event to the transport: written now (true), to write once ready (a promise of the write), or not (false). See status-stream.ts. */
-type Push = (event: unknown) => boolean | Promise<(() => void) | undefined>;
+type Push = DirectPush<unknown>;
 
 /**
  * The subscription's results pulled by the transport, with an opt-in for transports that can write

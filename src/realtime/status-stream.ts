@@ -102,7 +102,9 @@ export function payoutStatusStream(opts: {
   const hand = (): void => {
     const r = take();
     if (!r) return;
-    const delivery = direct ? pushed(direct, r.value) : false;
+    const push = direct;
+    // A push that throws did not deliver: the event then takes the usual way (and its error with it).
+    const delivery = push ? attempt(() => push(r.value), false) : false;
     if (delivery === true) {
       if (finished) finish();
       return;
@@ -128,7 +130,7 @@ export function payoutStatusStream(opts: {
     pushing = false;
     // No waiter: the subscriber left (return) or the stream failed meanwhile; nothing more to send.
     if (!waiter) return;
-    if (!write || !wrote(write)) {
+    if (!write || !attempt(() => (write(), true), false)) {
       // The usual way then: `next()` hands it over (and its error, if the answer failed).
       resolveWaiter(r);
       return;
@@ -236,20 +238,11 @@ export function payoutStatusStream(opts: {
   });
 }
 
-/** A push that throws did not deliver: the event then takes the usual way (and its error with it). */
-function pushed<T>(push: DirectPush<T>, event: T): ReturnType<DirectPush<T>> {
+/** `run()`'s answer, or `otherwise` when it throws. */
+function attempt<T, U>(run: () => T, otherwise: U): T | U {
   try {
-    return push(event);
+    return run();
   } catch {
-    return false;
-  }
-}
-
-function wrote(write: () => void): boolean {
-  try {
-    write();
-    return true;
-  } catch {
-    return false;
+    return otherwise;
   }
 }

@@ -96,10 +96,10 @@ function recorder(log: string[]) {
   return { written, write };
 }
 
-async function snapshotSent(log: string[]): Promise<void> {
+/** Waits for the snapshot to be pulled (`expected`, the whole log by then), and the consumer to be back in next(). */
+async function snapshotSent(log: string[], expected = 'pulled PENDING'): Promise<void> {
   for (let i = 0; i < 50 && log.length === 0; i++) await tick();
-  expect(log).toEqual(['pulled PENDING']);
-  // The consumer is back in next(), waiting.
+  expect(log).toEqual([expected]);
   await tick();
 }
 
@@ -169,9 +169,7 @@ describe('direct delivery of subscription results', () => {
     const log: string[] = [];
     const { results, pulling } = await open('subscription { payoutStatus { status later } }', log);
     results.deliverDirectly(recorder(log).write);
-    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
-    await tick();
-    expect(log).toEqual(['pulled PENDING later PENDING']);
+    await snapshotSent(log, 'pulled PENDING later PENDING');
 
     hub.deliver(payout('PROCESSING'));
     hub.deliver(payout('SUCCESS'));
@@ -190,8 +188,7 @@ describe('direct delivery of subscription results', () => {
     const log: string[] = [];
     const { results, pulling } = await f.open('subscription { payoutStatus { status later } }', log);
     results.deliverDirectly(recorder(log).write);
-    for (let i = 0; i < 50 && log.length === 0; i++) await tick();
-    await tick();
+    await snapshotSent(log, 'pulled PENDING later PENDING');
     let answer: () => void = () => undefined;
     f.control.gate = new Promise((resolve) => (answer = resolve));
     f.hub.deliver(payout('SUCCESS'));
