@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Viewer } from '../auth/viewer.js';
 import type { Payout } from '../zopay/types.js';
 import {
@@ -40,7 +40,7 @@ const BUSINESS_ERRORS: Record<string, () => BusinessError> = {
 
 /** Idempotency scope: (caller, client key). Hashed so that no raw client text lands in Redis keys. */
 export function idempotencyScope(sub: string, key: string): string {
-  return createHash('sha256').update(`scope\0${sub}\0${key}`).digest('base64url');
+  return hash('sha256', `scope\0${sub}\0${key}`, 'base64url');
 }
 
 /**
@@ -49,12 +49,12 @@ export function idempotencyScope(sub: string, key: string): string {
  * payout. 3 + 43 URL-safe characters: within any plausible length or alphabet limit.
  */
 export function upstreamIdempotencyKey(sub: string, key: string): string {
-  return 'gw_' + createHash('sha256').update(`zopay-idem\0${sub}\0${key}`).digest('base64url');
+  return 'gw_' + hash('sha256', `zopay-idem\0${sub}\0${key}`, 'base64url');
 }
 
 /** Fingerprint of the normalised input: the same key with another input is a reuse error. */
 export function inputFingerprint(input: ExecuteInput): string {
-  return createHash('sha256').update(JSON.stringify([input.quoteId, input.recipientMsisdn])).digest('base64url');
+  return hash('sha256', JSON.stringify([input.quoteId, input.recipientMsisdn]), 'base64url');
 }
 
 // Concurrent duplicates inside one process share one promise: one store round trip, one upstream call.
