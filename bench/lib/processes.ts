@@ -223,6 +223,17 @@ export function machineCpuSeconds(): number | undefined {
   }
 }
 
+/** CPU seconds the hypervisor gave to other guests while this one wanted to run ("steal"), all cores. */
+export function machineStealSeconds(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+    const steal = Number(f[8]);
+    return Number.isFinite(steal) ? steal / CLK_TCK : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds of this process and every child still registered. */
 export function benchCpuSeconds(): number {
   const self = process.cpuUsage();

@@ -8,7 +8,7 @@
  */
 import { abab, results, sideMean, sideSpread, type RoundSample } from '../lib/abab.js';
 import type { BenchContext } from '../lib/context.js';
-import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
+import { cpuPerRequest, machineLoad, withCpu, type CpuRun } from '../lib/cpu.js';
 import { failedCount, openLoop, type LoadSpec, type RunResult } from '../lib/load.js';
 import { FLOOR_TITLES, FLOORS, floorRunners, floorSide, type Floor } from '../lib/floor-kinds.js';
 import { fmtDeltaMs, fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
@@ -41,6 +41,7 @@ export async function executeLatency(ctx: BenchContext): Promise<ScenarioRow[]> 
     `rounds p99: baseline ${p99s('baseline')} ms, candidate ${p99s('candidate')} ms`,
     `candidate answered ${fmtInt(achieved)} req/s of ${fmtInt(ratePerS)} offered`,
     `CPU ms per request: baseline run (${cpuPerRequest(results(samples, 'baseline'))}), candidate run (${cpuPerRequest(results(samples, 'candidate'))})`,
+    `the whole machine: baseline run ${machineLoad(results(samples, 'baseline'))}; candidate run ${machineLoad(results(samples, 'candidate'))}`,
   ];
   const baselineBehind = results(samples, 'baseline').filter((r) => !keptUp(r)).length;
   if (baselineBehind > 0) {
@@ -103,7 +104,7 @@ function floorRow(
     reference: true,
     values: { offeredRps: ratePerS, baselineP99Ms: baselineP99, floorP99Ms: p99, addedP99Ms: p99 - baselineP99, floorAnsweredRps: sideMean(samples, side, (r) => r.rps) },
     notes: [
-      `rounds p99: ${sideSpread(samples, side, (r) => r.latency.p99, 2)} ms; answered ${fmtInt(sideMean(samples, side, (r) => r.rps))} req/s of ${fmtInt(ratePerS)} offered; CPU ms per request: ${cpuPerRequest(results(samples, side))}`,
+      `rounds p99: ${sideSpread(samples, side, (r) => r.latency.p99, 2)} ms; answered ${fmtInt(sideMean(samples, side, (r) => r.rps))} req/s of ${fmtInt(ratePerS)} offered; CPU ms per request: ${cpuPerRequest(results(samples, side))}; the whole machine: ${machineLoad(results(samples, side))}`,
       ...(behind > 0 ? [`fell behind the offered rate in ${behind} round(s)`] : []),
     ],
     rounds: samples.filter((s) => s.side === side),

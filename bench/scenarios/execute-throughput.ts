@@ -6,9 +6,10 @@
  * much of the baseline's throughput a GraphQL layer keeps on this machine before any of the gateway's own
  * work (auth, rate limits, idempotency, quote check, records, all in Redis).
  */
+import os from 'node:os';
 import { abab, results, sideMean, sideSpread, type RoundSample } from '../lib/abab.js';
 import type { BenchContext } from '../lib/context.js';
-import { cpuPerRequest, withCpu, type CpuRun } from '../lib/cpu.js';
+import { cpuPerRequest, machineLoad, withCpu, type CpuRun } from '../lib/cpu.js';
 import { closedLoop, type LoadSpec } from '../lib/load.js';
 import { commandStats, perUnit } from '../lib/redis-stats.js';
 import { fmtInt, fmtMs, type ScenarioRow } from '../lib/report.js';
@@ -57,6 +58,7 @@ export async function executeThroughput(ctx: BenchContext): Promise<ScenarioRow[
     notes: [
       `rounds: baseline ${sideSpread(samples, 'baseline', (r) => r.rps)} req/s, candidate ${sideSpread(samples, 'candidate', (r) => r.rps)} req/s`,
       `CPU ms per request: baseline run (${cpuPerRequest(results(samples, 'baseline'))}), candidate run (${cpuPerRequest(results(samples, 'candidate'))})`,
+      `the whole machine (${os.cpus().length} cores, every process and the kernel): baseline run ${machineLoad(results(samples, 'baseline'))}; candidate run ${machineLoad(results(samples, 'candidate'))}${floors ? FLOORS.map((f) => `; ${f} floor run ${machineLoad(results(samples, floorSide(f)))}`).join('') : ''}`,
       `Redis per candidate request (INFO commandstats): ${perUnit(redisBefore, redisAfter, candidateAnswers)}`,
       ...(floorRatios.length > 0 ? [`same rounds, same load: ${floorRatios.join(', ')} of the baseline (reference rows below)`] : []),
     ],
@@ -79,7 +81,7 @@ function floorRow(floor: Floor, samples: readonly RoundSample<CpuRun, string>[],
     pass: true,
     reference: true,
     values: { baselineRps: base, floorRps: rps, ratio: rps / base },
-    notes: [`rounds: ${sideSpread(samples, side, (r) => r.rps)} req/s; CPU ms per request: ${cpuPerRequest(results(samples, side))}`],
+    notes: [`rounds: ${sideSpread(samples, side, (r) => r.rps)} req/s; CPU ms per request: ${cpuPerRequest(results(samples, side))}; the whole machine: ${machineLoad(results(samples, side))}`],
     rounds: samples.filter((s) => s.side === side),
   };
 }
