@@ -2,12 +2,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
 import type { AttemptInfo } from '../zopay/client.js';
+
+const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
+/** Distinct operation names kept as label values (see operationLabel). */
+export const MAX_OPERATION_LABELS = 200;
 
 /** Prometheus metrics of one gateway instance (its own registry, so several instances can share a process in tests). */
 export class GatewayMetrics {
   readonly registry = new Registry();
+  private readonly operationLabels = new Set<string>();
   readonly operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations by name, type and outcome', labelNames: ['operation', 'type', 'outcome'], registers: [this.registry] });
   readonly operationSeconds = new Histogram({
     name: 'graphql_operation_duration_seconds',
@@ -79,14 +83,31 @@ export class GatewayMetrics {
     if (a.attempt > 1) this.retries.inc({ endpoint: a.operation });
   }
 
+  /**
+   * Operation names are chosen by clients, and every label value is a series kept for the life of the
+   * process: only an authenticated caller may add a name, and at most MAX_OPERATION_LABELS of them
+   * (then `other`). A caller without a valid token is counted under `unauthenticated` unless the name is
+   * already known, so it cannot grow the registry.
+   */
+  operationLabel(name: string, authenticated: boolean): string {
+    const label = name.slice(0, 64);
+    if (this.operationLabels.has(label)) return label;
+    if (!authenticated) return 'unauthenticated';
+    if (this.operationLabels.size >= MAX_OPERATION_LABELS) return 'other';
+    this.operationLabels.add(label);
+    return label;
+  }
+
   /** Operation counts and durations; subscriptions count once when they start. */
   yogaPlugin(): Plugin {
     const { operations, operationSeconds } = this;
     const executed = new WeakSet<Request>();
+    const label = (name: string | null | undefined, context: unknown) =>
+      this.operationLabel(name ?? 'anonymous', (context as { viewer?: unknown } | undefined)?.viewer != null);
     return {
       onExecute({ args }) {
         const op = (args.document as DocumentNode).definitions.find((d) => d.kind === 'OperationDefinition');
-        const operation = args.operationName ?? (op && 'name' in op ? op.name?.value : undefined) ?? 'anonymous';
+        const operation = label(args.operationName ?? (op && 'name' in op ? op.name?.value : undefined), args.contextValue);
         const type = op && 'operation' in op ? op.operation : 'query';
         const start = performance.now();
         const request = (args.contextValue as { request?: Request }).request;
@@ -94,7 +115,7 @@ export class GatewayMetrics {
         return {
           onExecuteDone({ result }) {
             const outcome = 'errors' in result && result.errors?.length ? 'error' : 'ok';
-            const labels = { operation: operation.slice(0, 64), type, outcome };
+            const labels = { operation, type, outcome };
             operations.inc(labels);
             operationSeconds.observe(labels, (performance.now() - start) / 1000);
           },
@@ -107,8 +128,7 @@ export class GatewayMetrics {
         if (result.errors?.length) operations.inc({ operation: 'rejected', type: 'unknown', outcome: 'error' });
       },
       onSubscribe({ args }) {
-        const operation = args.operationName ?? 'anonymous';
-        operations.inc({ operation: operation.slice(0, 64), type: 'subscription', outcome: 'started' });
+        operations.inc({ operation: label(args.operationName, args.contextValue), type: 'subscription', outcome: 'started' });
       },
     };
   }

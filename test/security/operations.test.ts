@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
+import { MAX_OPERATION_LABELS } from '../../src/lib/metrics.js';
 import { EXECUTE, QUOTE, quoteInput } from '../helpers/gateway.js';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { MSISDN_PENDING, SECRETS, ackedWs, gql, payVia, quoteVia, rawRequest, startSecureStack, waitFor, wsOperation, type SecureStack } from './support.js';
@@ -124,6 +125,30 @@ describe('/metrics', () => {
     await gql(stack.url, 'query MetricsBroken { payout(id: "x") { nope } }', {}, token);
     const after = (await scrape()).series;
     expect(total(after, 'graphql_operations_total', { outcome: 'error' }) - total(before, 'graphql_operations_total', { outcome: 'error' })).toBe(2);
+  });
+
+  it('lets no caller grow the registry with operation names: none without a token, a bounded number with one', async () => {
+    const names = (series: Map<string, number>, prefix: string) =>
+      [...series.keys()].filter((k) => k.startsWith('graphql_operations_total{') && k.includes(`operation="${prefix}`));
+    const before = (await scrape()).series;
+    // Without a token every operation is refused, but it still executes (and is counted): under one label.
+    for (let i = 0; i < 30; i++) {
+      const r = await gql(stack.url, `query Unauth_${i} { payouts(first: 1) { totalCount } }`, {});
+      expect(r.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    }
+    // An authenticated caller adds names up to the cap; the rest count as `other`.
+    for (let i = 0; i < MAX_OPERATION_LABELS + 5; i++) {
+      const r = await gql(stack.url, `query Named_${i} { __typename }`, {}, token);
+      expect(r.errors).toBeUndefined();
+    }
+    const after = (await scrape()).series;
+    expect(names(after, 'Unauth_')).toEqual([]);
+    const delta = (labels: Record<string, string>) => total(after, 'graphql_operations_total', labels) - total(before, 'graphql_operations_total', labels);
+    expect(delta({ operation: 'unauthenticated', outcome: 'error' })).toBe(30);
+    const named = new Set(names(after, 'Named_').map((k) => /operation="([^"]*)"/.exec(k)?.[1]));
+    expect(named.size).toBeGreaterThan(0);
+    expect(named.size).toBeLessThanOrEqual(MAX_OPERATION_LABELS);
+    expect(named.size + delta({ operation: 'other', outcome: 'ok' })).toBe(MAX_OPERATION_LABELS + 5);
   });
 
   it('counts webhooks by outcome', async () => {
