@@ -28,6 +28,21 @@ export function sanitizeMessage(message: string, production: boolean): string {
 }
 
 /**
+ * Extensions a client may see: never the internals some libraries attach there themselves (Yoga puts
+ * the JSON parser's `originalError`, its message quoting the body, on an invalid JSON body).
+ */
+function publicExtensions(extensions: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  if (!('originalError' in extensions) && !('stacktrace' in extensions) && !('exception' in extensions)) return extensions as Record<string, unknown>;
+  const { originalError: _o, stacktrace: _s, exception: _e, ...kept } = extensions;
+  const rest: Record<string, unknown> = kept;
+  const http = rest['http'];
+  // Yoga answers such a request error with its 400 only while `originalError` is there (for an
+  // application/json client it would otherwise answer 200): keep the status it meant, explicitly.
+  if (http && typeof http === 'object' && 'spec' in http) rest['http'] = { ...http, spec: false };
+  return rest;
+}
+
+/**
  * Masks every error not deliberately thrown for the client. Unlike Yoga's default, it never attaches
  * `originalError` or a stack, whatever NODE_ENV says. Variable-coercion failures (our scalars' own
  * messages, composed by graphql-js) become BAD_USER_INPUT. Used for HTTP, SSE and graphql-ws alike.
@@ -39,12 +54,12 @@ export function createMaskError(production: boolean) {
       const code = error.extensions?.['code'];
       const original = error.originalError;
       const copy = (extensions: Record<string, unknown>) =>
-        new GraphQLError(clean(error.message), { nodes: error.nodes, path: error.path, extensions });
+        new GraphQLError(clean(error.message), { nodes: error.nodes, path: error.path, extensions: publicExtensions(extensions) });
       if (typeof code === 'string' && PUBLIC_CODES.has(code) && (!original || original instanceof GraphQLError)) {
         return copy(error.extensions);
       }
       if (original instanceof GraphQLError && typeof original.extensions?.['code'] === 'string' && PUBLIC_CODES.has(original.extensions['code'] as string)) {
-        return new GraphQLError(clean(original.message), { nodes: error.nodes, path: error.path, extensions: original.extensions });
+        return new GraphQLError(clean(original.message), { nodes: error.nodes, path: error.path, extensions: publicExtensions(original.extensions) });
       }
       if (error.path === undefined && /^(Variable "\$|Expected value of type|Argument ")/.test(error.message)) {
         return copy({ code: 'BAD_USER_INPUT' });

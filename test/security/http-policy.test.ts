@@ -147,3 +147,24 @@ describe('introspection and GraphiQL are off in production unless enabled', () =
     expect(page.body).not.toMatch(/Bearer\s+ey/);
   });
 });
+
+describe('a body that is not valid JSON', () => {
+  it.each([
+    ['a truncated document with a phone number', '{"query": "{ payouts(first:1){totalCount} +237670000001'],
+    ['a trailing comma', '{"query": "{ __typename }",}'],
+    ['not JSON at all', 'query { __typename }'],
+  ])('%s: 400 BAD_REQUEST, no original error, no echo of the body, nothing sent upstream', async (_name, body) => {
+    const before = prod.sandbox.requests.length;
+    for (const accept of [undefined, 'application/json', 'application/graphql-response+json']) {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(accept ? { accept } : {}) };
+      const res = await rawRequest(prod.url, { headers, body });
+      expect(res.status, `${accept}: ${res.body}`).toBe(400);
+      const parsed = JSON.parse(res.body) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+      expect(parsed.errors).toHaveLength(1);
+      expect(parsed.errors[0]?.extensions['code']).toBe('BAD_REQUEST');
+      expect(parsed.errors[0]?.extensions).not.toHaveProperty('originalError');
+      expect(res.body).not.toMatch(/originalError|SyntaxError|position|670000001|__typename|payouts/);
+    }
+    expect(prod.sandbox.requests.length).toBe(before);
+  });
+});
