@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Viewer } from '../auth/viewer.js';
-import type { Payout } from '../zopay/types.js';
+import { statusRank, type Payout } from '../zopay/types.js';
 import {
   BusinessError,
   IdempotencyKeyInProgressError,
@@ -16,7 +16,7 @@ import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { StoreUnavailableError } from '../stores/errors.js';
 import type { PayoutServiceDeps } from './ports.js';
 import type { IdempotencyBeginInput, QuoteRecord, RateLimitInput } from '../stores/types.js';
-import { errSummary } from './payouts.js';
+import { definedFields, errSummary } from './payouts.js';
 
 export interface ExecuteInput {
   quoteId: string;
@@ -107,8 +107,13 @@ async function runExecute(
         const payout = replay(begun.result);
         // First writer wins, so this is a no-op unless the original owner write was lost (a record
         // written by an older gateway, or a store restored from an inconsistent backup).
-        await stores.owners.setOwner(payout.id, viewer.sub).catch(() => undefined);
-        return payout;
+        const [, known] = await Promise.all([
+          stores.owners.setOwner(payout.id, viewer.sub).catch(() => undefined),
+          stores.status.get(payout.id).catch(() => undefined),
+        ]);
+        // The same payout, as the gateway knows it now: a retry after the payout finished must not
+        // answer the PROCESSING it was accepted with (ZoPay's own replay carries the current status).
+        return known && statusRank(known.status) >= statusRank(payout.status) ? { ...payout, ...definedFields(known) } : payout;
       }
       case 'mismatch':
         throw new IdempotencyKeyReusedError();

@@ -353,7 +353,8 @@ function matches(p: Payout, f: PayoutListArgs['filter']): boolean {
   return true;
 }
 
-function definedFields(p: Payout): Partial<Payout> {
+/** The fields a record actually holds (a merge must not overwrite known values with undefined). */
+export function definedFields(p: Payout): Partial<Payout> {
   return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<Payout>;
 }
 

@@ -68,6 +68,30 @@ describe('quote → execute → payout', () => {
     expect(read.data?.payout.failure?.message).toMatch(/declined/i);
   });
 
+  it('a retry with the same key after the payout finished answers the same payout as it is now, without a second execute', async () => {
+    const REPLAY = `mutation R($input: ExecuteDisbursementInput!) {
+      executeDisbursement(input: $input) { __typename ... on Payout { id status isFinal completedAt failure { message } } }
+    }`;
+    for (const [msisdn, final] of [['+237670000004', 'FAILED'], ['+237670000001', 'SUCCESS']] as const) {
+      const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(msisdn), token);
+      const input = { input: { quoteId: q.data?.createQuote.id, idempotencyKey: `flow-replay-${final}`, recipient: { msisdn } } };
+      type Replay = { executeDisbursement: { __typename: string; id: string; status: string; isFinal: boolean; completedAt: string | null; failure: { message: string } | null } };
+      const first = await gql<Replay>(stack.gateway.url, REPLAY, input, token);
+      expect(first.data?.executeDisbursement).toMatchObject({ status: 'PROCESSING', isFinal: false });
+      const id = first.data?.executeDisbursement.id;
+      await expect
+        .poll(async () => (await gql<{ payout: { status: string } }>(stack.gateway.url, PAYOUT, { id }, token)).data?.payout?.status, { timeout: 10_000, interval: 200 })
+        .toBe(final);
+      const executes = stack.sandbox.requests.filter((r) => r.route === 'execute').length;
+
+      const again = await gql<Replay>(stack.gateway.url, REPLAY, input, token);
+      expect(again.data?.executeDisbursement).toMatchObject({ __typename: 'Payout', id, status: final, isFinal: true, completedAt: expect.any(String) });
+      if (final === 'FAILED') expect(again.data?.executeDisbursement.failure?.message).toMatch(/declined/i);
+      // Answered from the gateway's records: nothing sent to ZoPay.
+      expect(stack.sandbox.requests.filter((r) => r.route === 'execute').length).toBe(executes);
+    }
+  });
+
   it('sends ZoPay exactly its documented body fields', async () => {
     const before = stack.sandbox.requests.length;
     const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(), token);
