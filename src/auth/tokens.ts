@@ -54,6 +54,8 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     try {
       const verifyOpts = {
         algorithms,
+        // Nothing outlives its token: a token without an expiry would be valid (and cached) forever.
+        requiredClaims: ['exp'],
         clockTolerance: opts.clockToleranceSeconds ?? 5,
         ...(opts.issuer ? { issuer: opts.issuer } : {}),
         ...(opts.audience ? { audience: opts.audience } : {}),
@@ -69,9 +71,10 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 
 function viewerFromClaims(payload: JWTPayload): Viewer | null {
   if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) return null;
+  if (typeof payload.exp !== 'number') return null;
   const rawScope = (payload as { scope?: unknown }).scope;
   const scopes = typeof rawScope === 'string' ? rawScope.split(' ').filter(Boolean) : [];
-  return { sub: payload.sub, scopes: new Set(scopes), expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 };
+  return { sub: payload.sub, scopes: new Set(scopes), expiresAt: payload.exp * 1000 };
 }
 
 /** Extracts the token of `Bearer <token>`; undefined when absent or malformed. */

@@ -7,6 +7,7 @@
  * configured, webhooks delivered by hand.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
 import { EXECUTE, PAYOUT, QUOTE, quoteInput } from '../helpers/gateway.js';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
@@ -58,6 +59,8 @@ let redis: RedisServerHandle;
 let stack: SecureStack;
 let watch: RedisWatch;
 let alice: string;
+/** Alice's claims, correctly signed, but without `exp`: a token that would never expire. */
+let aliceForever: string;
 let bob: string;
 /** Alice's pending payout (stays PROCESSING). */
 let alicePayout: string;
@@ -70,6 +73,7 @@ beforeAll(async () => {
   redis = await startRedis();
   stack = await startSecureStack({ env: { REDIS_URL: redis.url }, sandbox: { webhookUrl: null } });
   alice = await stack.token('attack-alice');
+  aliceForever = await new SignJWT({ scope: 'payouts:write payouts:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('attack-alice').setIssuedAt().sign(new TextEncoder().encode(SECRETS.jwtSecret));
   bob = await stack.token('attack-bob');
   alicePayout = await payVia(stack.url, alice, 'attack-setup-1', MSISDN_PENDING);
   aliceQuote = await quoteVia(stack.url, alice, MSISDN_OK);
@@ -453,6 +457,8 @@ describe('authentication, batching and the money rule', () => {
     { via: 'HTTP', attack: 'an execute without a token', ...rejected('UNAUTHENTICATED'), run: () => viaHttp(EXECUTE, executeVars(), null) },
     { via: 'HTTP', attack: 'an execute with a token signed by someone else', ...rejected('UNAUTHENTICATED'), run: () => viaHttp(EXECUTE, executeVars(), `${alice.slice(0, alice.lastIndexOf('.'))}.${'A'.repeat(43)}`) },
     { via: 'SSE', attack: 'a subscription without a token', ...rejected('UNAUTHENTICATED'), run: () => viaSse('subscription S($id: ID!) { payoutStatus(payoutId: $id) { id } }', { id: alicePayout }) },
+    { via: 'HTTP', attack: 'an execute with a correctly signed token that has no expiry', ...rejected('UNAUTHENTICATED'), run: () => viaHttp(EXECUTE, executeVars(), aliceForever) },
+    { via: 'SSE', attack: 'a subscription with a correctly signed token that has no expiry', ...rejected('UNAUTHENTICATED'), run: () => viaSse('subscription S($id: ID!) { payoutStatus(payoutId: $id) { id } }', { id: alicePayout }, aliceForever) },
     {
       via: 'HTTP',
       attack: 'a batch of two executes',
