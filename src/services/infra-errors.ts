@@ -23,7 +23,8 @@ export function upstreamUnavailableError(opts: { retrySafe: boolean; retryAfter?
     ? `The gateway could not check this idempotencyKey, so a payout may already exist for it. ${retry}`
     : opts.outcomeUnknown
       ? `The payment provider did not confirm the outcome in time. ${retry}`
-      : 'The payment provider is unavailable. Retry later' + (opts.retrySafe ? ' (retrying with the same idempotencyKey is safe).' : '.');
+      : // Also answers createQuote and reads, which have no idempotencyKey to name.
+        'The payment provider is unavailable. Retry later' + (opts.retrySafe ? '; retrying is safe.' : '.');
   return new GraphQLError(message, {
     extensions: {
       code: 'UPSTREAM_UNAVAILABLE',
