@@ -1,6 +1,6 @@
 import { builder } from './builder.js';
 import { normalizeMsisdn } from '../lib/msisdn.js';
-import { parseDecimal } from '../lib/decimal.js';
+import { decimalKey, parseDecimal } from '../lib/decimal.js';
 
 export const DateTimeScalar = builder.scalarType('DateTime', {
   description: 'An ISO-8601 instant in UTC, e.g. "2026-01-15T10:00:00.000Z".',
@@ -17,8 +17,13 @@ export const DateTimeScalar = builder.scalarType('DateTime', {
 
 export const DecimalScalar = builder.scalarType('Decimal', {
   description:
-    'A non-negative decimal number written as a string, e.g. "5000" or "5000.00". Amounts are never floats.',
-  serialize: (value) => String(value),
+    'A non-negative decimal number written as a string, e.g. "5000" or "12.5". Amounts are never floats. ' +
+    'Input may carry trailing zeros ("5000.00"); output is canonical, without them, whatever form ZoPay used.',
+  // ZoPay writes "5000" in webhooks and "5000.00" in reads, and a payout merges both: one form for clients.
+  serialize: (value) => {
+    const text = String(value);
+    return parseDecimal(text) ? decimalKey(text) : text;
+  },
   parseValue: (value) => {
     if (typeof value !== 'string') throw new TypeError('Decimal must be a string such as "5000" (not a number)');
     const parsed = parseDecimal(value);

@@ -44,8 +44,16 @@ describe('quote → execute → payout', () => {
       .toBe('SUCCESS');
     const read = await gql<{ payout: Record<string, unknown> }>(stack.gateway.url, PAYOUT, { id: payout?.id }, token);
     expect(read.data?.payout).toMatchObject({ isFinal: true, currency: 'XAF', recipient: { msisdn: '+237670000001' }, failure: null });
-    // ZoPay writes "5000" in webhooks and "5000.00" in GET: the same decimal either way.
-    expect(Number(read.data?.payout?.amount)).toBe(5000);
+    // ZoPay writes "5000" in webhooks and "5000.00" in GET; clients get one canonical form everywhere.
+    expect(read.data?.payout).toMatchObject({ amount: '5000', gatewayFee: expect.stringMatching(/^\d+(\.\d*[1-9])?$/), totalAmount: expect.stringMatching(/^\d+(\.\d*[1-9])?$/) });
+    const list = await gql<{ payouts: { edges: { node: { id: string; amount: string; totalAmount: string; gatewayFee: string } }[] } }>(
+      stack.gateway.url,
+      'query { payouts(first: 50) { edges { node { id amount totalAmount gatewayFee } } } }',
+      {},
+      token,
+    );
+    const listed = list.data?.payouts.edges.find((e) => e.node.id === payout?.id)?.node;
+    expect(listed).toEqual({ id: payout?.id, amount: '5000', totalAmount: read.data?.payout?.totalAmount, gatewayFee: read.data?.payout?.gatewayFee });
     expect(read.data?.payout?.completedAt).toEqual(expect.any(String));
   });
 
