@@ -43,6 +43,20 @@ function publicExtensions(extensions: Readonly<Record<string, unknown>>): Record
 }
 
 /**
+ * The `issues` entry of a variable or argument graphql-js could not coerce (our scalars' messages, an
+ * unknown enum value or input field, a missing value), from its message: 'Variable "$input" got an
+ * invalid value at "input.amount"; Decimal must be …' → { path: 'input.amount', message: 'Decimal must be …' }.
+ */
+function coercionIssue(message: string): { path: string; message: string } {
+  const variable = /^Variable "\$([^"]+)" got an invalid value(?: at "([^"]+)")?; ([\s\S]*)$/.exec(message);
+  if (variable) return { path: variable[2] ?? variable[1] ?? '', message: variable[3] ?? message };
+  const missing = /^Variable "\$([^"]+)" of (?:required|non-null) type "[^"]+" (?:was not provided|must not be null)\.$/.exec(message);
+  if (missing) return { path: missing[1] ?? '', message: 'A value is required.' };
+  const argument = /^Argument "([^"]+)"/.exec(message);
+  return { path: argument?.[1] ?? '', message };
+}
+
+/**
  * Masks every error not deliberately thrown for the client. Unlike Yoga's default, it never attaches
  * `originalError` or a stack, whatever NODE_ENV says. Variable-coercion failures (our scalars' own
  * messages, composed by graphql-js) become BAD_USER_INPUT. Used for HTTP, SSE and graphql-ws alike.
@@ -62,7 +76,8 @@ export function createMaskError(production: boolean) {
         return new GraphQLError(clean(original.message), { nodes: error.nodes, path: error.path, extensions: publicExtensions(original.extensions) });
       }
       if (error.path === undefined && /^(Variable "\$|Expected value of type|Argument ")/.test(error.message)) {
-        return copy({ code: 'BAD_USER_INPUT' });
+        const message = clean(error.message);
+        return new GraphQLError(message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', issues: [coercionIssue(message)] } });
       }
       if (!original) {
         // graphql-js's and Yoga's own request errors (syntax, validation, CSRF): safe to show.

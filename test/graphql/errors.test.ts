@@ -144,3 +144,32 @@ describe('infrastructure failures', () => {
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
   });
 });
+
+describe('input graphql-js cannot coerce: BAD_USER_INPUT with issues, nothing sent', () => {
+  type Issue = { path: string; message: string };
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    ['a phone number with letters', { gateway: 'MTN_MOMO', amount: '5000', currency: 'XAF', recipient: { msisdn: '+2376700abc01' } }, 'input.recipient.msisdn', /Msisdn|digit/i],
+    ['a negative amount', { gateway: 'MTN_MOMO', amount: '-5000', currency: 'XAF', recipient: { msisdn: '+237670000001' } }, 'input.amount', /Decimal/],
+    ['an amount in exponent form', { gateway: 'MTN_MOMO', amount: '1e21', currency: 'XAF', recipient: { msisdn: '+237670000001' } }, 'input.amount', /Decimal/],
+    ['an unknown gateway', { gateway: 'PAYPAL', amount: '5000', currency: 'XAF', recipient: { msisdn: '+237670000001' } }, 'input.gateway', /Gateway|enum/i],
+    ['an unknown input field', { gateway: 'MTN_MOMO', amount: '5000', currency: 'XAF', recipient: { msisdn: '+237670000001' }, tip: '10' }, 'input', /tip/],
+  ];
+  it.each(cases)('%s', async (_name, input, path, message) => {
+    const before = stack.sandbox.requests.length;
+    const res = await gql(stack.gateway.url, QUOTE, { input }, token);
+    expect(res.data ?? null).toBeNull();
+    const error = res.errors?.[0];
+    expect(error?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    const issues = error?.extensions?.['issues'] as Issue[];
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe(path);
+    expect(issues[0]?.message).toMatch(message);
+    expect(JSON.stringify(res)).not.toContain('670000001');
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
+  it('a missing required variable', async () => {
+    const res = await gql(stack.gateway.url, QUOTE, {}, token);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: 'input', message: 'A value is required.' }] });
+  });
+});
