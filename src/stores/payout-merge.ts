@@ -10,7 +10,7 @@ import type { ApplyOutcome } from './types.js';
  * - incoming status ranks below the stored one: `stale`.
  * Nothing is written in those cases.
  * - same status: fields the store does not know yet (absent, or null where a value arrives) are filled
- *   in; known values are kept. `unchanged`.
+ *   in, and so is the code of a failure known only by its reason; known values are kept. `unchanged`.
  * - higher rank: `advanced`; the incoming values win, except that a null never erases a stored value.
  */
 export function mergePayout(
@@ -32,6 +32,12 @@ export function mergePayout(
   for (const [key, value] of Object.entries(incoming)) {
     if (value === undefined) continue;
     const known = merged[key];
+    if (!advancing && key === 'failure' && codeless(known) && typeof (value as { code?: unknown } | null)?.code === 'string') {
+      // A webhook gives a failure's reason only; a read of the same final brings its code too.
+      merged[key] = { ...known, code: (value as { code: string }).code };
+      changed = true;
+      continue;
+    }
     const take = advancing
       ? value !== null || known === undefined
       : known === undefined || (known === null && value !== null);
@@ -43,4 +49,8 @@ export function mergePayout(
   // Both inputs are valid payouts and every field came from one of them.
   const next = merged as unknown as Payout;
   return { outcome: advancing ? 'advanced' : 'unchanged', next, write: changed || advancing };
+}
+
+function codeless(value: unknown): value is { message: string } {
+  return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === undefined;
 }

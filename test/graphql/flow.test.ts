@@ -72,8 +72,10 @@ describe('quote → execute → payout', () => {
         interval: 200,
       })
       .toBe('FAILED');
-    const read = await gql<{ payout: { failure: { message: string } | null } }>(stack.gateway.url, PAYOUT, { id: e.data?.executeDisbursement.id }, token);
+    const read = await gql<{ payout: { failure: { code: string | null; message: string } | null } }>(stack.gateway.url, PAYOUT, { id: e.data?.executeDisbursement.id }, token);
     expect(read.data?.payout.failure?.message).toMatch(/declined/i);
+    // The webhook carries only the reason; ZoPay's read of the final brings the code clients branch on.
+    expect(read.data?.payout.failure?.code).toBe('DECLINED');
   });
 
   it('a retry with the same key after the payout finished answers the same payout as it is now, without a second execute', async () => {

@@ -97,6 +97,18 @@ describe.each(IMPLEMENTATIONS)('payout status store (%s)', (kind) => {
     await expect(stores.payouts.get('po_1')).resolves.toEqual(res.current);
   });
 
+  it("fills in a failure's code from a read of the same final, keeping the reason it already had", async () => {
+    const { stores } = h();
+    await stores.payouts.apply(payout({ id: 'po_1', status: 'FAILED', failure: { message: 'declined' } }));
+    const res = await stores.payouts.apply(payout({ id: 'po_1', status: 'FAILED', source: 'get', failure: { code: 'INSUFFICIENT_FUNDS', message: 'Insufficient funds' } }));
+    expect(res.outcome).toBe('unchanged');
+    expect(res.current.failure).toEqual({ code: 'INSUFFICIENT_FUNDS', message: 'declined' });
+    await expect(stores.payouts.get('po_1')).resolves.toEqual(res.current);
+    // A known code is kept.
+    const again = await stores.payouts.apply(payout({ id: 'po_1', status: 'FAILED', source: 'get', failure: { code: 'OTHER', message: 'other' } }));
+    expect(again.current.failure).toEqual({ code: 'INSUFFICIENT_FUNDS', message: 'declined' });
+  });
+
   it('answers unchanged for an identical snapshot', async () => {
     const { stores } = h();
     const p = payout({ id: 'po_1', status: 'PROCESSING', failure: null });
@@ -158,7 +170,7 @@ describe('Lua apply matches the TypeScript rules (property)', () => {
       amount: opt(fc.constantFrom('5000', '5000.00')),
       gatewayReference: opt(fc.constantFrom('GW1', 'GW2')),
       completedAt: opt(fc.constantFrom(null, '2026-01-15T12:00:05Z', '2026-01-15T12:00:09Z')),
-      failure: opt(fc.constantFrom(null, { message: 'declined' }, { code: 'X', message: 'x' })),
+      failure: opt(fc.constantFrom(null, { message: 'declined' }, { code: 'X', message: 'x' }, { code: 'Y', message: 'declined' })),
     });
     let run = 0;
     await fc.assert(

@@ -43,7 +43,11 @@ local function apply_payout(key, incoming_json, ttl)
   for k, v in pairs(incoming) do
     local known = current[k]
     local take
-    if advancing then
+    if not advancing and k == 'failure' and type(known) == 'table' and known['code'] == nil and type(v) == 'table' and type(v['code']) == 'string' then
+      known['code'] = v['code']
+      changed = true
+      take = false
+    elseif advancing then
       take = (v ~= cjson.null) or (known == nil)
     else
       take = (known == nil) or (known == cjson.null and v ~= cjson.null)
