@@ -8,7 +8,7 @@ builder.queryField('payout', (t) =>
     type: PayoutType,
     nullable: true,
     description: 'One payout by id; null when it does not exist or the caller may not see it.',
-    authScopes: { authenticated: true },
+    authScopes: { read: true, write: true },
     args: { id: t.arg.id({ required: true, description: 'ZoPay payout id.', validate: { schema: PAYOUT_ID } }) },
     resolve: (_root, { id }, ctx) => ctx.payouts.findVisible(requireViewer(ctx), id, (pid) => ctx.loaders.payout.load(pid)),
   }),

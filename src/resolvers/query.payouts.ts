@@ -17,7 +17,7 @@ builder.queryField('payouts', (t) =>
       type: PayoutType,
       description:
         'Payouts, newest first. With `payouts:read` every payout of the merchant; otherwise only the payouts this caller executed.',
-      authScopes: { authenticated: true },
+      authScopes: { read: true, write: true },
       args: { filter: t.arg({ type: PayoutFilterInput, required: false, description: 'Optional filters.' }) },
       resolve: async (_root, args, ctx) => {
         if (args.last != null || args.before != null) {

@@ -23,7 +23,7 @@ builder.subscriptionField('payoutStatus', (t) =>
     description:
       'First event: the payout as it is now. Then one event per status change, in order, never going back. ' +
       'Completes right after the final status (SUCCESS, FAILED or CANCELLED).',
-    authScopes: { authenticated: true },
+    authScopes: { read: true, write: true },
     args: { payoutId: t.arg.id({ required: true, description: 'ZoPay payout id.' }) },
     subscribe: async (_root, args, ctx) => {
       const viewer = requireViewer(ctx);

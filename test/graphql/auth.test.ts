@@ -39,6 +39,25 @@ describe('authentication and authorization', () => {
     expect((await gql(stack.gateway.url, query, { id: alicePayout }, shortLived)).errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
   });
 
+  it('answers FORBIDDEN to a token with neither payouts:read nor payouts:write, for every read', async () => {
+    for (const scope of ['', 'profile:read']) {
+      const none = await stack.token('alice', scope);
+      const one = await gql(stack.gateway.url, `query($id: ID!) { payout(id: $id) { id } }`, { id: alicePayout }, none);
+      expect(one.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      expect(one.data?.['payout'] ?? null).toBeNull();
+      const list = await gql(stack.gateway.url, 'query { payouts(first: 5) { totalCount } }', {}, none);
+      expect(list.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      const sse = await fetch(`${stack.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${none}` },
+        body: JSON.stringify({ query: 'subscription($id: ID!) { payoutStatus(payoutId: $id) { id status } }', variables: { id: alicePayout } }),
+      });
+      const text = await sse.text();
+      expect(text).toContain('FORBIDDEN');
+      expect(text).not.toContain('"status"');
+    }
+  });
+
   it('answers FORBIDDEN when the token lacks payouts:write', async () => {
     const res = await gql(stack.gateway.url, QUOTE, quoteInput(), auditor);
     expect(res.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
