@@ -73,7 +73,20 @@ export const PayoutType = builder.objectRef<Payout>('Payout').implement({
       type: PayoutFailureType,
       nullable: true,
       description: 'Why the payout failed; null unless status is FAILED.',
-      resolve: (p, _a, ctx) => (p.status === 'FAILED' ? detail(p, 'failure', ctx) : null),
+      resolve: (p, _a, ctx) => {
+        if (p.status !== 'FAILED') return null;
+        // ZoPay's webhook gives the reason only; its read of the payout gives the code clients branch
+        // on. One read, shared with the other fields the webhook lacks (completedAt); if it fails, the
+        // reason alone rather than an error.
+        const known = p.failure;
+        if (known && known.code === undefined) {
+          return ctx.loaders.payout.load(p.id).then(
+            (full) => full?.failure ?? known,
+            () => known,
+          );
+        }
+        return detail(p, 'failure', ctx);
+      },
     }),
   }),
 });

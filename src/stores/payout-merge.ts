@@ -10,7 +10,7 @@ import type { ApplyOutcome } from './types.js';
  * - incoming status ranks below the stored one: `stale`.
  * Nothing is written in those cases.
  * - same status: fields the store does not know yet (absent, or null where a value arrives) are filled
- *   in, and so is the code of a failure known only by its reason; known values are kept. `unchanged`.
+ *   in, and a failure known only by its reason gives way to one with a code; known values are kept. `unchanged`.
  * - higher rank: `advanced`; the incoming values win, except that a null never erases a stored value.
  */
 export function mergePayout(
@@ -33,8 +33,9 @@ export function mergePayout(
     if (value === undefined) continue;
     const known = merged[key];
     if (!advancing && key === 'failure' && codeless(known) && typeof (value as { code?: unknown } | null)?.code === 'string') {
-      // A webhook gives a failure's reason only; a read of the same final brings its code too.
-      merged[key] = { ...known, code: (value as { code: string }).code };
+      // A webhook gives a failure's reason only; a read of the same final brings the code with ZoPay's
+      // own message: take that failure whole (a code is never glued to another message).
+      merged[key] = value;
       changed = true;
       continue;
     }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTE, PAYOUT, QUOTE, gql, quoteInput, startStack, type TestStack } from '../helpers/gateway.js';
+import { sseSubscribe, wsClient, wsSubscribe } from '../helpers/subscribe.js';
 
 let stack: TestStack;
 let token: string;
@@ -76,6 +77,26 @@ describe('quote → execute → payout', () => {
     expect(read.data?.payout.failure?.message).toMatch(/declined/i);
     // The webhook carries only the reason; ZoPay's read of the final brings the code clients branch on.
     expect(read.data?.payout.failure?.code).toBe('DECLINED');
+  });
+
+  it("a subscriber's final FAILED event carries the failure code, though the webhook gives only the reason", async () => {
+    const msisdn = '+237670000004';
+    const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(msisdn), token);
+    const e = await gql<{ executeDisbursement: { id: string } }>(stack.gateway.url, EXECUTE, { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'flow-failure-code', recipient: { msisdn } } }, token);
+    const id = e.data?.executeDisbursement.id as string;
+    const query = 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { id status failure { code message } } }';
+    const client = wsClient(stack.gateway.url, token);
+    const subs = [wsSubscribe(client, id, query), sseSubscribe(stack.gateway.url, token, id, query)];
+    try {
+      for (const sub of subs) {
+        expect(await sub.done).toBe('complete');
+        expect(sub.errors).toEqual([]);
+        expect(sub.events.at(-1)).toMatchObject({ id, status: 'FAILED', failure: { code: 'DECLINED', message: expect.stringMatching(/declined/i) } });
+      }
+    } finally {
+      await Promise.all(subs.map((sub) => sub.close()));
+      await client.dispose();
+    }
   });
 
   it('a retry with the same key after the payout finished answers the same payout as it is now, without a second execute', async () => {

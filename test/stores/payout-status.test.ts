@@ -97,16 +97,16 @@ describe.each(IMPLEMENTATIONS)('payout status store (%s)', (kind) => {
     await expect(stores.payouts.get('po_1')).resolves.toEqual(res.current);
   });
 
-  it("fills in a failure's code from a read of the same final, keeping the reason it already had", async () => {
+  it("takes a read's failure, code and message, over one known only by its reason, under the same final", async () => {
     const { stores } = h();
     await stores.payouts.apply(payout({ id: 'po_1', status: 'FAILED', failure: { message: 'declined' } }));
     const res = await stores.payouts.apply(payout({ id: 'po_1', status: 'FAILED', source: 'get', failure: { code: 'INSUFFICIENT_FUNDS', message: 'Insufficient funds' } }));
     expect(res.outcome).toBe('unchanged');
-    expect(res.current.failure).toEqual({ code: 'INSUFFICIENT_FUNDS', message: 'declined' });
+    expect(res.current.failure).toEqual({ code: 'INSUFFICIENT_FUNDS', message: 'Insufficient funds' });
     await expect(stores.payouts.get('po_1')).resolves.toEqual(res.current);
-    // A known code is kept.
+    // A failure with a code is kept.
     const again = await stores.payouts.apply(payout({ id: 'po_1', status: 'FAILED', source: 'get', failure: { code: 'OTHER', message: 'other' } }));
-    expect(again.current.failure).toEqual({ code: 'INSUFFICIENT_FUNDS', message: 'declined' });
+    expect(again.current.failure).toEqual({ code: 'INSUFFICIENT_FUNDS', message: 'Insufficient funds' });
   });
 
   it('answers unchanged for an identical snapshot', async () => {

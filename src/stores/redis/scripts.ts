@@ -44,7 +44,7 @@ local function apply_payout(key, incoming_json, ttl)
     local known = current[k]
     local take
     if not advancing and k == 'failure' and type(known) == 'table' and known['code'] == nil and type(v) == 'table' and type(v['code']) == 'string' then
-      known['code'] = v['code']
+      current[k] = v
       changed = true
       take = false
     elseif advancing then
