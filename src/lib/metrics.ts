@@ -3,6 +3,7 @@ import type { DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 import type { AttemptInfo } from '../zopay/client.js';
+import { SCOPES, type Viewer } from '../auth/viewer.js';
 
 const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
 /** Distinct operation names kept as label values (see operationLabel). */
@@ -85,15 +86,16 @@ export class GatewayMetrics {
 
   /**
    * Operation names are chosen by clients, and every label value is a series kept for the life of the
-   * process: only an authenticated caller may add a name, and at most MAX_OPERATION_LABELS of them
-   * (then `other`). A caller without a valid token is counted under `unauthenticated` unless the name is
-   * already known, so it cannot grow the registry.
+   * process. A name becomes a label only when a caller with a payouts scope ran it without errors (its
+   * own apps' operations), and at most MAX_OPERATION_LABELS of them (then `other`). Anything else is
+   * counted under its name if already known, else under `unauthenticated` (no valid token) or `other`:
+   * neither an anonymous flood nor a token without a scope, nor failing operations, grows the registry.
    */
-  operationLabel(name: string, authenticated: boolean): string {
+  operationLabel(name: string, caller: 'trusted' | 'untrusted' | 'anonymous'): string {
     const label = name.slice(0, 64);
     if (this.operationLabels.has(label)) return label;
-    if (!authenticated) return 'unauthenticated';
-    if (this.operationLabels.size >= MAX_OPERATION_LABELS) return 'other';
+    if (caller === 'anonymous') return 'unauthenticated';
+    if (caller === 'untrusted' || this.operationLabels.size >= MAX_OPERATION_LABELS) return 'other';
     this.operationLabels.add(label);
     return label;
   }
@@ -102,20 +104,24 @@ export class GatewayMetrics {
   yogaPlugin(): Plugin {
     const { operations, operationSeconds } = this;
     const executed = new WeakSet<Request>();
-    const label = (name: string | null | undefined, context: unknown) =>
-      this.operationLabel(name ?? 'anonymous', (context as { viewer?: unknown } | undefined)?.viewer != null);
+    const label = (name: string, who: 'trusted' | 'untrusted' | 'anonymous') => this.operationLabel(name, who);
+    const caller = (context: unknown, ok: boolean): 'trusted' | 'untrusted' | 'anonymous' => {
+      const viewer = (context as { viewer?: Viewer | null } | undefined)?.viewer;
+      if (!viewer) return 'anonymous';
+      return ok && (viewer.scopes.has(SCOPES.READ) || viewer.scopes.has(SCOPES.WRITE)) ? 'trusted' : 'untrusted';
+    };
     return {
       onExecute({ args }) {
         const op = (args.document as DocumentNode).definitions.find((d) => d.kind === 'OperationDefinition');
-        const operation = label(args.operationName ?? (op && 'name' in op ? op.name?.value : undefined), args.contextValue);
+        const name = args.operationName ?? (op && 'name' in op ? op.name?.value : undefined) ?? 'anonymous';
         const type = op && 'operation' in op ? op.operation : 'query';
         const start = performance.now();
         const request = (args.contextValue as { request?: Request }).request;
         if (request) executed.add(request);
         return {
           onExecuteDone({ result }) {
-            const outcome = 'errors' in result && result.errors?.length ? 'error' : 'ok';
-            const labels = { operation, type, outcome };
+            const ok = !('errors' in result && result.errors?.length);
+            const labels = { operation: label(name, caller(args.contextValue, ok)), type, outcome: ok ? 'ok' : 'error' };
             operations.inc(labels);
             operationSeconds.observe(labels, (performance.now() - start) / 1000);
           },
@@ -128,7 +134,8 @@ export class GatewayMetrics {
         if (result.errors?.length) operations.inc({ operation: 'rejected', type: 'unknown', outcome: 'error' });
       },
       onSubscribe({ args }) {
-        operations.inc({ operation: label(args.operationName, args.contextValue), type: 'subscription', outcome: 'started' });
+        const operation = label(args.operationName ?? 'anonymous', caller(args.contextValue, true));
+        operations.inc({ operation, type: 'subscription', outcome: 'started' });
       },
     };
   }

@@ -127,7 +127,7 @@ describe('/metrics', () => {
     expect(total(after, 'graphql_operations_total', { outcome: 'error' }) - total(before, 'graphql_operations_total', { outcome: 'error' })).toBe(2);
   });
 
-  it('lets no caller grow the registry with operation names: none without a token, a bounded number with one', async () => {
+  it('lets no caller grow the registry with operation names: only successful operations of a caller with a payouts scope add one, up to a cap', async () => {
     const names = (series: Map<string, number>, prefix: string) =>
       [...series.keys()].filter((k) => k.startsWith('graphql_operations_total{') && k.includes(`operation="${prefix}`));
     const before = (await scrape()).series;
@@ -136,14 +136,23 @@ describe('/metrics', () => {
       const r = await gql(stack.url, `query Unauth_${i} { payouts(first: 1) { totalCount } }`, {});
       expect(r.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     }
-    // An authenticated caller adds names up to the cap; the rest count as `other`.
+    // A valid token without a payouts scope (FORBIDDEN everywhere), or a failing operation, adds none.
+    const scopeless = await stack.token('ops-no-scope', '');
+    for (let i = 0; i < 10; i++) {
+      expect((await gql(stack.url, `query Scopeless_${i} { payouts(first: 1) { totalCount } }`, {}, scopeless)).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      expect((await gql(stack.url, `query Failing_${i} { payout(id: "") { id } }`, {}, token)).errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    }
+    // A caller with a scope adds the names of operations that succeed, up to the cap; the rest count as `other`.
     for (let i = 0; i < MAX_OPERATION_LABELS + 5; i++) {
       const r = await gql(stack.url, `query Named_${i} { __typename }`, {}, token);
       expect(r.errors).toBeUndefined();
     }
     const after = (await scrape()).series;
     expect(names(after, 'Unauth_')).toEqual([]);
+    expect(names(after, 'Scopeless_')).toEqual([]);
+    expect(names(after, 'Failing_')).toEqual([]);
     const delta = (labels: Record<string, string>) => total(after, 'graphql_operations_total', labels) - total(before, 'graphql_operations_total', labels);
+    expect(delta({ operation: 'other', outcome: 'error' })).toBe(20);
     expect(delta({ operation: 'unauthenticated', outcome: 'error' })).toBe(30);
     const named = new Set(names(after, 'Named_').map((k) => /operation="([^"]*)"/.exec(k)?.[1]));
     expect(named.size).toBeGreaterThan(0);
