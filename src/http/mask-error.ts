@@ -22,7 +22,9 @@ const PHONE = /\+\d{7,15}\b|\b237\d{9}\b/g;
  * "Did you mean …?" hint about the schema.
  */
 export function sanitizeMessage(message: string, production: boolean): string {
-  let m = message.replace(/got invalid value .*?(?= at "|; |$)/, 'got an invalid value');
+  let m = withoutEchoedValue(withoutEchoedValue(message, 'got invalid value ', 'got an invalid value'), 'found ', 'found an invalid value');
+  // graphql-js's own scalars quote the value again in the reason ("Int cannot represent …: "x"").
+  m = m.replace(/(cannot represent [^:;]*): [\s\S]*$/, '$1.');
   if (production) m = m.replace(/ ?Did you mean [^?]*\?/g, '');
   return m.replace(PHONE, (n) => maskMsisdn(n));
 }
@@ -41,6 +43,32 @@ function publicExtensions(extensions: Readonly<Record<string, unknown>>): Record
   if (http && typeof http === 'object' && 'spec' in http) rest['http'] = { ...http, spec: false };
   return rest;
 }
+
+/**
+ * Replaces the value graphql-js prints after `marker` (a quoted string, a list or an input object, which
+ * may itself contain `; ` or ` at "`) up to where its message goes on.
+ */
+function withoutEchoedValue(message: string, marker: string, replacement: string): string {
+  const start = message.indexOf(marker);
+  if (start === -1) return message;
+  let i = start + marker.length;
+  let depth = 0;
+  let quoted = false;
+  for (; i < message.length; i++) {
+    const c = message[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (depth <= 0 && (message.startsWith('; ', i) || message.startsWith(' at "', i))) break;
+  }
+  return message.slice(0, start) + replacement + message.slice(i);
+}
+
+/** graphql-js's messages for a variable or argument value it could not coerce (not other validation). */
+const COERCION = /^(Variable "\$[^"]+" (got invalid value|got an invalid value|of required type|of non-null type)|Expected value of type|Argument "[^"]+" (of required type|has invalid value))/;
 
 /**
  * The `issues` entry of a variable or argument graphql-js could not coerce (our scalars' messages, an
@@ -75,7 +103,7 @@ export function createMaskError(production: boolean) {
       if (original instanceof GraphQLError && typeof original.extensions?.['code'] === 'string' && PUBLIC_CODES.has(original.extensions['code'] as string)) {
         return new GraphQLError(clean(original.message), { nodes: error.nodes, path: error.path, extensions: publicExtensions(original.extensions) });
       }
-      if (error.path === undefined && /^(Variable "\$|Expected value of type|Argument ")/.test(error.message)) {
+      if (error.path === undefined && COERCION.test(error.message)) {
         const message = clean(error.message);
         return new GraphQLError(message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', issues: [coercionIssue(message)] } });
       }

@@ -168,6 +168,25 @@ describe('input graphql-js cannot coerce: BAD_USER_INPUT with issues, nothing se
     expect(stack.sandbox.requests.length).toBe(before);
   });
 
+  it('a value that itself reads like the rest of the message is neither echoed nor taken for the path', async () => {
+    const input = { gateway: 'MTN_MOMO', amount: '1 at "input.fake"; sneaky', currency: 'XAF', recipient: { msisdn: '+237670000001' } };
+    const res = await gql(stack.gateway.url, QUOTE, { input }, token);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: 'input.amount', message: expect.stringMatching(/Decimal must be/) }] });
+    expect(JSON.stringify(res)).not.toMatch(/fake|sneaky/);
+  });
+
+  it('an invalid literal argument: BAD_USER_INPUT without the literal echoed', async () => {
+    const res = await gql(stack.gateway.url, 'mutation { createQuote(input: { gateway: MTN_MOMO, amount: "-5000", currency: "XAF", recipient: { msisdn: "+237670000001" } }) { __typename } }', {}, token);
+    expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect((res.errors?.[0]?.extensions?.['issues'] as Issue[])[0]?.message).toMatch(/Decimal/);
+    expect(JSON.stringify(res)).not.toContain('-5000');
+  });
+
+  it('a document error about variables (one never used) stays GRAPHQL_VALIDATION_FAILED', async () => {
+    const res = await gql(stack.gateway.url, 'query Q($unused: Int) { __typename }', {}, token);
+    expect(res.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('a missing required variable', async () => {
     const res = await gql(stack.gateway.url, QUOTE, {}, token);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: 'input', message: 'A value is required.' }] });

@@ -155,11 +155,13 @@ describe('a body that is not valid JSON', () => {
     ['not JSON at all', 'query { __typename }'],
   ])('%s: 400 BAD_REQUEST, no original error, no echo of the body, nothing sent upstream', async (_name, body) => {
     const before = prod.sandbox.requests.length;
-    for (const accept of [undefined, 'application/json', 'application/graphql-response+json']) {
+    for (const accept of [undefined, 'application/json', 'application/graphql-response+json', 'text/event-stream']) {
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(accept ? { accept } : {}) };
       const res = await rawRequest(prod.url, { headers, body });
       expect(res.status, `${accept}: ${res.body}`).toBe(400);
-      const parsed = JSON.parse(res.body) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+      // An event-stream client gets the same error as its one `next` event.
+      const json = accept === 'text/event-stream' ? (/^data: (.*)$/m.exec(res.body)?.[1] ?? '') : res.body;
+      const parsed = JSON.parse(json) as { errors: { message: string; extensions: Record<string, unknown> }[] };
       expect(parsed.errors).toHaveLength(1);
       expect(parsed.errors[0]?.extensions['code']).toBe('BAD_REQUEST');
       expect(parsed.errors[0]?.extensions).not.toHaveProperty('originalError');
