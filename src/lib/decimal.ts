@@ -32,3 +32,17 @@ export function decimalKey(value: string): string {
   const frac = (s % 10n ** BigInt(SCALE)).toString().padStart(SCALE, '0').replace(/0+$/, '');
   return frac ? `${int}.${frac}` : int.toString();
 }
+
+/**
+ * One written form for any decimal string, whatever its size or precision: no "+", no leading zeros, no
+ * trailing fraction zeros ("+05000.50" → "5000.5", "-0.00" → "0"). Undefined when it is not a plain
+ * decimal (an exponent, a stray character).
+ */
+export function canonicalDecimal(value: string): string | undefined {
+  const m = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(value);
+  if (!m) return undefined;
+  const whole = (m[2] ?? '0').replace(/^0+(?=\d)/, '');
+  const fraction = (m[3] ?? '').replace(/0+$/, '');
+  const digits = fraction ? `${whole}.${fraction}` : whole;
+  return m[1] === '-' && /[1-9]/.test(digits) ? `-${digits}` : digits;
+}

@@ -1,6 +1,6 @@
 import { builder } from './builder.js';
 import { normalizeMsisdn } from '../lib/msisdn.js';
-import { decimalKey, parseDecimal } from '../lib/decimal.js';
+import { canonicalDecimal, parseDecimal } from '../lib/decimal.js';
 
 export const DateTimeScalar = builder.scalarType('DateTime', {
   description: 'An ISO-8601 instant in UTC, e.g. "2026-01-15T10:00:00.000Z".',
@@ -22,7 +22,7 @@ export const DecimalScalar = builder.scalarType('Decimal', {
   // ZoPay writes "5000" in webhooks and "5000.00" in reads, and a payout merges both: one form for clients.
   serialize: (value) => {
     const text = String(value);
-    return parseDecimal(text) ? decimalKey(text) : text;
+    return canonicalDecimal(text) ?? text;
   },
   parseValue: (value) => {
     if (typeof value !== 'string') throw new TypeError('Decimal must be a string such as "5000" (not a number)');
