@@ -165,6 +165,13 @@ async function acquiredExecute(
     );
   } catch (err) {
     const mapped = translate(err);
+    if (mapped instanceof IdempotencyKeyReusedError) {
+      // ZoPay already holds a payout for this key, made with other input: the gateway's record of the
+      // key is gone (Redis lost its data). That payout, not this answer, is the key's outcome: store
+      // nothing, so a retry of the original input is never told the key was reused (and to start over).
+      await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
+      throw mapped;
+    }
     if (mapped instanceof BusinessError) {
       // ZoPay answered: a definite business outcome, stored and replayed for this key.
       await complete({ v: 1, kind: 'error', code: mapped.code }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
