@@ -96,7 +96,13 @@ async function runExecute(
   // nothing. Waiting for a concurrent duplicate only re-claims the key (the call was charged once).
   // A store that cannot answer leaves the key's state unknown: an earlier attempt may have paid.
   const unchecked = (err: unknown): never => {
-    throw err instanceof StoreUnavailableError ? upstreamUnavailableError({ retrySafe: true, keyUnchecked: true }) : translate(err);
+    if (!(err instanceof StoreUnavailableError)) throw translate(err);
+    // A hung Redis still runs the claim once it resumes (it is on the socket). Our release goes on the
+    // same connection right behind it, so the key is not left locked (for the lock's whole TTL, every
+    // retry waiting and then told "in progress") by a request that has already answered. It frees only
+    // this attempt's own lock, which sent nothing upstream.
+    void stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
+    throw upstreamUnavailableError({ retrySafe: true, keyUnchecked: true });
   };
   const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim }).catch(unchecked);
   if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);

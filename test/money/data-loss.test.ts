@@ -1,6 +1,7 @@
 /**
- * Redis forgets everything (no persistence, a failover to an empty replica, a FLUSHALL) after a payout
- * was made: no answer may tell the caller to start over with a new key for that payment.
+ * The store misbehaves around a payout. Redis forgets everything (no persistence, a failover to an empty
+ * replica, a FLUSHALL) after a payout was made: no answer may tell the caller to start over with a new
+ * key for that payment. Redis hangs for a moment during a claim: the key must not stay locked after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
@@ -58,5 +59,28 @@ describe('after Redis lost its data', () => {
     // ZoPay holds one payout for the key.
     const payouts = stack.sandbox.ledger.payouts().filter((p) => p.quoteId === q1 || p.quoteId === q2);
     expect(payouts).toHaveLength(1);
+  });
+});
+
+describe('after Redis hung for a moment', () => {
+  it('a claim that timed out does not leave the key locked once Redis resumes: the retry pays at once', async () => {
+    const q = await quote();
+    const before = executes().length;
+    redis.pause();
+    let timedOut: Awaited<ReturnType<typeof execute>>;
+    try {
+      timedOut = await execute(0, q, 'order-hung-1');
+    } finally {
+      redis.resume();
+    }
+    expect(timedOut.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', outcomeUnknown: true });
+    expect(executes().length).toBe(before);
+    const started = Date.now();
+    const retry = await execute(1, q, 'order-hung-1');
+    expect(retry.data?.executeDisbursement.__typename).toBe('Payout');
+    // Without the release, the claim that ran on resume held the key for the lock's TTL: the retry
+    // waited the whole duplicate wait and answered IdempotencyKeyInProgressError.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(executes().length).toBe(before + 1);
   });
 });
