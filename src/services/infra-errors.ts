@@ -19,12 +19,14 @@ export function rateLimitedError(retryAfterSeconds: number): GraphQLError {
  */
 export function upstreamUnavailableError(opts: { retrySafe: boolean; retryAfter?: number; outcomeUnknown?: boolean; keyUnchecked?: boolean }): GraphQLError {
   const retry = 'Retry with the same idempotencyKey: it is safe and will not pay twice.';
+  // The same code whether ZoPay or the gateway's own store failed (the client's remedy is the same), so
+  // the wording blames neither.
   const message = opts.keyUnchecked
     ? `The gateway could not check this idempotencyKey, so a payout may already exist for it. ${retry}`
     : opts.outcomeUnknown
-      ? `The payment provider did not confirm the outcome in time. ${retry}`
+      ? `The outcome of this payout could not be confirmed in time. ${retry}`
       : // Also answers createQuote and reads, which have no idempotencyKey to name.
-        'The payment provider is unavailable. Retry later' + (opts.retrySafe ? '; retrying is safe.' : '.');
+        'The service is temporarily unavailable. Retry later' + (opts.retrySafe ? '; retrying is safe.' : '.');
   return new GraphQLError(message, {
     extensions: {
       code: 'UPSTREAM_UNAVAILABLE',
