@@ -11,6 +11,9 @@ import { createMemoryEventBus } from './events/memory-bus.js';
 import { createRedisEventBus } from './events/redis-bus.js';
 import type { EventBus } from './events/types.js';
 
+/** At most one 'redis connection error' line per connection role in this interval. */
+const REDIS_ERROR_LOG_MS = 30_000;
+
 /** Everything instances share: stores, the event bus and the upstream budget (Redis, or memory for one instance). */
 export interface SharedState {
   stores: Stores;
@@ -48,9 +51,21 @@ export async function createSharedState(opts: {
     return { stores, bus, upstreamBudget: budgetOf(stores), ping: async () => true, close: () => bus.close() };
   }
 
+  // ioredis reports every failed reconnect (about twice a second per connection during an outage): the
+  // metric counts each one, the log says it once per role and then at most every REDIS_ERROR_LOG_MS,
+  // with the cause (ECONNREFUSED, ETIMEDOUT; never the message) and how many it left out.
+  const logged = new Map<string, { at: number; left: number }>();
   const onError = (role: string) => (err: Error) => {
     opts.onRedisError?.(role);
-    log.warn({ role, err: err.name }, 'redis connection error');
+    const now = Date.now();
+    const last = logged.get(role);
+    if (last && now - last.at < REDIS_ERROR_LOG_MS) {
+      last.left++;
+      return;
+    }
+    const code = (err as { code?: unknown }).code;
+    log.warn({ role, err: err.name, ...(typeof code === 'string' ? { code } : {}), ...(last?.left ? { repeated: last.left } : {}) }, 'redis connection error');
+    logged.set(role, { at: now, left: 0 });
   };
   const command: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway', role: 'command', onError: onError('command') });
   const subscriber: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway-sub', role: 'subscriber', onError: onError('subscriber') });
