@@ -208,30 +208,29 @@ export async function stopAll(): Promise<void> {
   await Promise.all(all.map((h) => h.stop()));
 }
 
+/** The machine-wide `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal …, in ticks. */
+function procStatCpu(): number[] | undefined {
+  try {
+    return readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Busy CPU seconds of the whole machine so far (all cores: user, nice, system, irq, softirq; softirq
  * time may be charged to the process it interrupted, so it is counted on both sides); undefined without
  * /proc.
  */
 export function machineCpuSeconds(): number | undefined {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
-    // cpu user nice system idle iowait irq softirq steal …
-    return (Number(f[1]) + Number(f[2]) + Number(f[3]) + Number(f[6]) + Number(f[7])) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
+  const f = procStatCpu();
+  return f && ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0)) / CLK_TCK;
 }
 
 /** CPU seconds the hypervisor gave to other guests while this one wanted to run ("steal"), all cores. */
 export function machineStealSeconds(): number | undefined {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
-    const steal = Number(f[8]);
-    return Number.isFinite(steal) ? steal / CLK_TCK : undefined;
-  } catch {
-    return undefined;
-  }
+  const steal = procStatCpu()?.[7];
+  return steal !== undefined && Number.isFinite(steal) ? steal / CLK_TCK : undefined;
 }
 
 /** CPU seconds of this process and every child still registered. */

@@ -87,7 +87,8 @@ function coercionIssue(message: string): { path: string; message: string } {
 /**
  * Masks every error not deliberately thrown for the client. Unlike Yoga's default, it never attaches
  * `originalError` or a stack, whatever NODE_ENV says. Variable-coercion failures (our scalars' own
- * messages, composed by graphql-js) become BAD_USER_INPUT. Used for HTTP, SSE and graphql-ws alike.
+ * messages, composed by graphql-js) become BAD_USER_INPUT with `issues`. Used for HTTP, SSE and
+ * graphql-ws alike.
  */
 export function createMaskError(production: boolean) {
   const clean = (message: string) => sanitizeMessage(message, production);
@@ -104,8 +105,7 @@ export function createMaskError(production: boolean) {
         return new GraphQLError(clean(original.message), { nodes: error.nodes, path: error.path, extensions: publicExtensions(original.extensions) });
       }
       if (error.path === undefined && COERCION.test(error.message)) {
-        const message = clean(error.message);
-        return new GraphQLError(message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', issues: [coercionIssue(message)] } });
+        return copy({ code: 'BAD_USER_INPUT', issues: [coercionIssue(clean(error.message))] });
       }
       if (!original) {
         // graphql-js's and Yoga's own request errors (syntax, validation, CSRF): safe to show.

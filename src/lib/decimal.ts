@@ -25,14 +25,6 @@ export function compareDecimal(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Canonical numeric key: "5000", "5000.00" and "5000.0" all give "5000". */
-export function decimalKey(value: string): string {
-  const s = toScaled(value);
-  const int = s / 10n ** BigInt(SCALE);
-  const frac = (s % 10n ** BigInt(SCALE)).toString().padStart(SCALE, '0').replace(/0+$/, '');
-  return frac ? `${int}.${frac}` : int.toString();
-}
-
 /**
  * One written form for any decimal string, whatever its size or precision: no "+", no leading zeros, no
  * trailing fraction zeros ("+05000.50" → "5000.5", "-0.00" → "0"). Undefined when it is not a plain
