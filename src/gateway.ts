@@ -91,6 +91,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     log,
     instanceId,
+    onFinalConflict: (source) => metrics.finalConflicts.inc({ source }),
     settings: {
       operationDeadlineMs: config.zopay.operationDeadlineMs,
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
@@ -114,6 +115,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     clock,
     reconcile: (id) => payouts.refresh(id),
     onOutcome: (outcome) => metrics.webhooks.inc({ outcome }),
+    onFinalConflict: (source) => metrics.finalConflicts.inc({ source }),
   });
 
   const app = buildApp({

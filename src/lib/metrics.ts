@@ -43,6 +43,12 @@ export class GatewayMetrics {
     collect: (): void => this.breaker.set(BREAKER_STATES[this.sources.breakerState()] ?? 0),
   });
   readonly webhooks = new Counter({ name: 'webhooks_total', help: 'ZoPay webhooks by outcome', labelNames: ['outcome'], registers: [this.registry] });
+  readonly finalConflicts = new Counter({
+    name: 'payout_final_conflicts_total',
+    help: 'Another final status than the stored one (which is kept), by source: "webhook" (a delivery), "read" (ZoPay\'s own read now says otherwise: review the payout with ZoPay)',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
   readonly connections: Gauge = new Gauge({
     name: 'graphql_ws_connections',
     help: 'Open graphql-ws connections',

@@ -16,7 +16,7 @@ import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { StoreUnavailableError } from '../stores/errors.js';
 import type { PayoutServiceDeps } from './ports.js';
 import type { IdempotencyBeginInput, QuoteRecord, RateLimitInput } from '../stores/types.js';
-import { definedFields, errSummary } from './payouts.js';
+import { errSummary, withStored } from './payouts.js';
 
 export interface ExecuteInput {
   quoteId: string;
@@ -119,7 +119,7 @@ async function runExecute(
         ]);
         // The same payout, as the gateway knows it now: a retry after the payout finished must not
         // answer the PROCESSING it was accepted with (ZoPay's own replay carries the current status).
-        return known && statusRank(known.status) >= statusRank(payout.status) ? { ...payout, ...definedFields(known) } : payout;
+        return known && statusRank(known.status) >= statusRank(payout.status) ? withStored(payout, known) : payout;
       }
       case 'mismatch':
         throw new IdempotencyKeyReusedError();

@@ -9,7 +9,7 @@ import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js
 import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { executeDisbursement, type ExecuteInput } from './execute.js';
 import type { PayoutServiceDeps } from './ports.js';
-import type { RateLimitInput } from '../stores/types.js';
+import type { ApplyOutcome, RateLimitInput } from '../stores/types.js';
 import type { Logger } from '../lib/logger.js';
 import { PayoutHub } from '../realtime/hub.js';
 import { Deadlines } from '../lib/deadlines.js';
@@ -200,8 +200,11 @@ export class PayoutService {
     return stream;
   }
 
-  /** Reads a payout from ZoPay and records it monotonically (reconciler, conflicting webhooks). */
-  async refresh(payoutId: string): Promise<{ payout: Payout; advanced: boolean } | undefined> {
+  /**
+   * Reads a payout from ZoPay and records it monotonically (reconciler, conflicting webhooks). `read`
+   * is the status ZoPay answered, `payout` what the gateway serves (the stored status wins).
+   */
+  async refresh(payoutId: string): Promise<{ payout: Payout; advanced: boolean; read: PayoutStatus; conflict: boolean } | undefined> {
     let fresh: Payout;
     try {
       fresh = await this.deps.zopay.getPayout(payoutId, { deadline: this.deadline() });
@@ -209,8 +212,25 @@ export class PayoutService {
       if (err instanceof ZoPayNotFoundError) return undefined;
       throw err;
     }
-    const { outcome, current } = await this.deps.stores.status.apply(fresh);
-    return { payout: { ...fresh, ...definedFields(current) }, advanced: outcome === 'advanced' || outcome === 'created' };
+    const { outcome, current } = await this.applyRead(fresh);
+    return { payout: withStored(fresh, current), advanced: outcome === 'advanced' || outcome === 'created', read: fresh.status, conflict: outcome === 'conflict' };
+  }
+
+  /**
+   * Records what ZoPay answered. A read that reports another final than the stored one changes nothing
+   * (a final never changes, and clients may have acted on it) but is an operator's problem: ZoPay now
+   * contradicts what it told the gateway before.
+   */
+  private async applyRead(fresh: Payout): Promise<{ outcome: ApplyOutcome; current: Payout }> {
+    const applied = await this.deps.stores.status.apply(fresh);
+    if (applied.outcome === 'conflict') {
+      this.deps.log.error(
+        { payoutId: fresh.id, stored: applied.current.status, read: fresh.status },
+        'CONFLICTING FINAL STATUS: ZoPay now reports another final status than the stored one, which is kept; review this payout with ZoPay',
+      );
+      this.deps.onFinalConflict?.('read');
+    }
+    return applied;
   }
 
   private deadline(): number {
@@ -278,9 +298,8 @@ export class PayoutService {
   /** Applies a snapshot monotonically and returns what subscribers and readers should see. */
   async recordSnapshot(payout: Payout): Promise<Payout> {
     try {
-      const { current } = await this.deps.stores.status.apply(payout);
-      // The store never regresses a status; fields it lacks are filled from the fresh snapshot.
-      return { ...payout, ...definedFields(current), source: payout.source };
+      const { current } = await this.applyRead(payout);
+      return { ...withStored(payout, current), source: payout.source };
     } catch (err) {
       this.deps.log.warn({ err: errSummary(err), payoutId: payout.id }, 'status store unavailable; serving the upstream snapshot');
       return payout;
@@ -356,6 +375,18 @@ function matches(p: Payout, f: PayoutListArgs['filter']): boolean {
 /** The fields a record actually holds (a merge must not overwrite known values with undefined). */
 export function definedFields(p: Payout): Partial<Payout> {
   return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<Payout>;
+}
+
+/**
+ * What readers and subscribers see once a snapshot met the store: the stored record (the store never
+ * regresses a status), with the fields it lacks filled from the snapshot. A snapshot of another status
+ * lends no outcome fields: a FAILED payout never shows the completedAt of a SUCCESS read, nor a SUCCESS
+ * one the failure of a FAILED read.
+ */
+export function withStored(snapshot: Payout, stored: Payout): Payout {
+  if (snapshot.status === stored.status) return { ...snapshot, ...definedFields(stored) };
+  const { completedAt: _completedAt, failure: _failure, ...rest } = snapshot;
+  return { ...rest, ...definedFields(stored) };
 }
 
 /** Error name and code only: upstream messages and bodies stay out of logs too. */

@@ -41,4 +41,6 @@ export interface PayoutServiceDeps {
   };
   /** Unique per process: the owner of idempotency locks. */
   instanceId: string;
+  /** A ZoPay read reported another final status than the stored one (counted for alerting). */
+  onFinalConflict?: (source: 'read') => void;
 }

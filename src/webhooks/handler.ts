@@ -3,7 +3,7 @@ import type { Logger } from '../lib/logger.js';
 import type { WebhookDeliveryStore } from '../stores/types.js';
 import { parseWebhookEvent, WebhookPayloadError } from '../zopay/wire.js';
 import { verifyWebhook } from '../zopay/webhook-signature.js';
-import type { Payout } from '../zopay/types.js';
+import type { Payout, PayoutStatus } from '../zopay/types.js';
 import type { EventBus } from '../events/types.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from '../http/body.js';
 import { sendJson } from '../http/respond.js';
@@ -22,8 +22,13 @@ export interface WebhookHandlerDeps {
   publishChannel?: (payoutId: string) => string;
   log: Logger;
   clock: { now(): number };
-  /** Conflicting finals: ask ZoPay (GET) and record what it says. */
-  reconcile: (payoutId: string) => Promise<unknown>;
+  /**
+   * Conflicting finals: ask ZoPay (GET) and record what it says; undefined when ZoPay does not know the
+   * payout. `read` is ZoPay's answer, `conflict` whether it too contradicts the stored final.
+   */
+  reconcile: (payoutId: string) => Promise<{ read: PayoutStatus; conflict: boolean } | undefined>;
+  /** A webhook brought another final status than the stored one (counted for alerting). */
+  onFinalConflict?: (source: 'webhook') => void;
   /** Longest wait for the publish before answering anyway (the event is already recorded). */
   publishTimeoutMs?: number;
   onOutcome?: (outcome: WebhookOutcome) => void;
@@ -109,7 +114,8 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
           { payoutId: event.payout.id, stored: current.status, received: event.payout.status },
           'CONFLICTING FINAL STATUS from ZoPay webhook; keeping the stored final and asking ZoPay',
         );
-        void deps.reconcile(event.payout.id).catch(() => undefined);
+        deps.onFinalConflict?.('webhook');
+        void checkConflict(deps, log, event.payout.id, current.status);
       }
       // 'created' means the gateway never saw this payout (not executed here): recorded, not published (T28).
       if (applied === 'advanced' && !recorded.published) {
@@ -125,6 +131,21 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       return sendJson(res, 503, { error: 'temporarily unavailable' });
     }
   };
+}
+
+/**
+ * What ZoPay's own read says of a payout a webhook gave two finals. Either way the stored final stays (a
+ * final never changes; clients may have acted on it): the log says whether the read backs it, and a read
+ * that contradicts it is logged and counted as a conflict of its own by the service.
+ */
+async function checkConflict(deps: WebhookHandlerDeps, log: Logger, payoutId: string, stored: PayoutStatus): Promise<void> {
+  try {
+    const checked = await deps.reconcile(payoutId);
+    if (!checked) log.error({ payoutId, stored }, 'ZoPay does not know the payout of a conflicting webhook; the stored final is kept');
+    else if (!checked.conflict) log.warn({ payoutId, stored, read: checked.read }, 'ZoPay\'s read does not contradict the stored final; the conflicting webhook is ignored');
+  } catch (err) {
+    log.error({ err: err instanceof Error ? err.name : 'unknown', payoutId, stored }, 'could not read the payout of a conflicting webhook; the stored final is kept');
+  }
 }
 
 /** The event is recorded: a slow or failed publish must not make ZoPay retry (subscribers reconcile). */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
 import { SANDBOX_DEFAULTS } from '../../src/zopay/defaults.js';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
-import { pay, startStack, type TestStack } from '../helpers/gateway.js';
+import { gql, pay, PAYOUT, startStack, type TestStack } from '../helpers/gateway.js';
 import { until, wsClient, wsSubscribe } from '../helpers/subscribe.js';
 
 let redis: RedisServerHandle;
@@ -95,6 +95,29 @@ describe('POST /webhooks/zopay', () => {
     expect(await deliver(body(id, 'payout.processing'), { deliveryId: 'd-order-2' })).toBe(200);
     expect(await deliver(body(id, 'payout.failed'), { deliveryId: 'd-order-3' })).toBe(200);
     expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('SUCCESS');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(channelEvents(id)).toBe(1);
+  });
+
+  it('keeps the first final when a webhook and then ZoPay\'s own read report another (T25): nothing of the other outcome shows, and both are counted', async () => {
+    const conflicts = async () => {
+      const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+      const value = (source: string) => Number(new RegExp(`^payout_final_conflicts_total\\{source="${source}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      return { webhook: value('webhook'), read: value('read') };
+    };
+    const id = await pay(stack.gateway.url, token, 'conflict-read-1', '+237670000005');
+    expect(await deliver(body(id, 'payout.failed'), { deliveryId: 'd-conflict-read-1' })).toBe(200);
+    // ZoPay's record then says SUCCESS (with a completion time), and its webhook says so too.
+    stack.sandbox.settle(id, 'SUCCESS');
+    const before = await conflicts();
+    expect(await deliver(body(id, 'payout.completed'), { deliveryId: 'd-conflict-read-2' })).toBe(200);
+    await until(async () => (await conflicts()).read > before.read, 5_000, 'the read-back of the conflicting payout');
+    expect(await conflicts()).toEqual({ webhook: before.webhook + 1, read: before.read + 1 });
+    expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('FAILED');
+    // A reader sees the stored FAILED alone: not the SUCCESS read's completedAt beside it.
+    const res = await gql<{ payout: Record<string, unknown> }>(stack.gateway.url, PAYOUT, { id }, token);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.payout).toMatchObject({ id, status: 'FAILED', isFinal: true, completedAt: null });
     await new Promise((r) => setTimeout(r, 200));
     expect(channelEvents(id)).toBe(1);
   });
