@@ -1,6 +1,8 @@
+import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../lib/logger.js';
 import type { WebhookDeliveryStore } from '../stores/types.js';
+import { MAX_KEY_PART_LENGTH } from '../stores/validate.js';
 import { parseWebhookEvent, WebhookPayloadError } from '../zopay/wire.js';
 import { verifyWebhook } from '../zopay/webhook-signature.js';
 import type { Payout, PayoutStatus } from '../zopay/types.js';
@@ -86,10 +88,18 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       return sendJson(res, 400, { error: 'malformed payload' });
     }
 
+    if (event.kind === 'payout' && event.payout.id.length > MAX_KEY_PART_LENGTH) {
+      // Longer than any payout id the gateway records, so not one of its payouts (as for an unknown id, T28).
+      outcome('ignored');
+      log.warn({ payoutIdLength: event.payout.id.length }, 'webhook for a payout id longer than any the gateway records; ignored');
+      return sendJson(res, 200, { status: 'ignored' });
+    }
+
     // Delivery ids are stable across ZoPay's retries and replays; without one, the event itself is the key.
-    const deliveryId =
-      header(req, 'x-zo-delivery-id') ??
-      (event.kind === 'payout' ? `derived:${event.event}:${event.payout.id}:${event.payout.status}` : undefined);
+    const deliveryId = deliveryKey(
+      header(req, 'x-zo-delivery-id') ||
+        (event.kind === 'payout' ? `derived:${event.event}:${event.payout.id}:${event.payout.status}` : undefined),
+    );
 
     try {
       if (event.kind === 'ignored') {
@@ -160,6 +170,15 @@ async function publishWithin(deps: WebhookHandlerDeps, payout: Payout, log: Logg
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The delivery's dedupe key. It goes into a store key, so an id too long for one is kept by its hash:
+ * stable across retries all the same (a store refusing it would answer 503 to every retry, for ever).
+ */
+function deliveryKey(id: string | undefined): string | undefined {
+  if (!id) return undefined;
+  return id.length <= MAX_KEY_PART_LENGTH ? id : `sha256:${hash('sha256', id, 'base64url')}`;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -122,6 +122,35 @@ describe('POST /webhooks/zopay', () => {
     expect(channelEvents(id)).toBe(1);
   });
 
+  it('keys a delivery id too long for a store key by its hash (retries stay duplicates), and ignores a payout id longer than any it records', async () => {
+    const send = async (raw: string, deliveryId: string) => {
+      const headers = signedWebhookHeaders({ secret: SANDBOX_DEFAULTS.webhookSecret, rawBody: raw, event: 'payout.completed', deliveryId, timestampMs: Date.now() });
+      const res = await fetch(`${stack.gateway.url}/webhooks/zopay`, { method: 'POST', headers, body: raw });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const id = await pay(stack.gateway.url, token, 'long-delivery-1', '+237670000005');
+    const longId = 'e'.repeat(5_000);
+    // Once answered 503 (a store refused the key), so ZoPay would have retried until it gave up.
+    expect(await send(body(id), longId)).toEqual({ status: 200, body: { status: 'accepted' } });
+    expect((await stack.gateway.state.stores.payouts.get(id))?.status).toBe('SUCCESS');
+    expect(await send(body(id), longId)).toEqual({ status: 200, body: { status: 'duplicate' } });
+    // Another id of the same length and prefix is another delivery.
+    expect(await send(body(id), `${'e'.repeat(4_999)}f`)).toEqual({ status: 200, body: { status: 'accepted' } });
+
+    const longPayout = 'p'.repeat(2_000);
+    expect(await send(body(longPayout), 'd-long-payout-1')).toEqual({ status: 200, body: { status: 'ignored' } });
+    const probe = redis.client();
+    expect(await probe.keys('*pppppppppp*')).toEqual([]);
+    probe.disconnect();
+    // An empty delivery id counts as none: the event itself is the key.
+    const other = await pay(stack.gateway.url, token, 'long-delivery-2', '+237670000005');
+    expect(await send(body(other), '')).toEqual({ status: 200, body: { status: 'accepted' } });
+    expect(await send(body(other), '')).toEqual({ status: 200, body: { status: 'duplicate' } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(channelEvents(id)).toBe(1);
+    expect(channelEvents(longPayout)).toBe(0);
+  });
+
   const attacks: [string, Parameters<typeof deliver>[1], number][] = [
     ['a bad signature', { deliveryId: 'a1', tamper: (h) => (h['x-zo-signature'] = 'a'.repeat(64)) }, 401],
     ['a wrong secret', { deliveryId: 'a2', secret: 'whsec_wrong' }, 401],
