@@ -11,6 +11,12 @@ import type { PayoutHub } from './hub.js';
  * async generator would only see it after its next yield, which may never come.
  */
 export type PayoutStatusStream = AsyncIterableIterator<Payout> & {
+  /**
+   * Starts the stream now rather than on the first pull: watches, then reads the snapshot. Rejects
+   * when the stream cannot start (no such payout, store down), so that the subscription fails before
+   * its first event, alike for every caller and transport; the first pull then gets the snapshot.
+   */
+  ready(): Promise<void>;
   fail(err: Error): void;
   /** Events (raw payouts) to `push` when the consumer is waiting; see DirectPush. */
   pushEvents(push: DirectPush<Payout>): void;
@@ -204,12 +210,20 @@ export function payoutStatusStream(opts: {
     return take() ?? finish();
   };
 
+  /** The first result, when ready() started the stream before the first pull. */
+  let primed: Promise<IteratorResult<Payout>> | undefined;
+
   const iterator: AsyncIterableIterator<Payout> = {
     next: () => {
       if (failure) {
         const err = failure;
         failure = undefined;
         return Promise.reject(err);
+      }
+      if (primed) {
+        const first = primed;
+        primed = undefined;
+        return first;
       }
       if (!started && !finished) return start();
       if (finished && pending.length === 0) return Promise.resolve(finish());
@@ -231,6 +245,19 @@ export function payoutStatusStream(opts: {
     },
   };
   return Object.assign(iterator, {
+    ready(): Promise<void> {
+      if (started || finished || primed) return Promise.resolve();
+      const first = start();
+      primed = first;
+      return first.then(
+        () => undefined,
+        (err: unknown) => {
+          // It ended: what it failed with goes to the caller, and a later pull finds it finished.
+          primed = undefined;
+          throw err;
+        },
+      );
+    },
     pushEvents(push: DirectPush<Payout>): void {
       direct = push;
     },

@@ -140,7 +140,11 @@ export class PayoutService {
     const done = admitted ?? (await this.admitSubscribe());
     try {
       if (!(await this.isVisible(viewer, payoutId))) throw onMissing();
-      return this.statusStream(viewer, payoutId, load, onMissing, done);
+      const stream = this.statusStream(viewer, payoutId, load, onMissing, done);
+      // Started here, so that a payout that does not exist (or a store that cannot tell) fails the
+      // subscription itself, as someone else's payout does, rather than its first event.
+      await stream.ready();
+      return stream;
     } catch (err) {
       done();
       throw err;

@@ -235,6 +235,28 @@ describe('subscription caps', () => {
     ws.close();
   });
 
+  it('a missing payout fails the subscription the same way for every scope: a result with NOT_FOUND, then complete (graphql-ws and SSE)', async () => {
+    // payouts:read may see every payout, so nothing is refused before the snapshot finds none; payouts:write
+    // sees its own only, so the owner check refuses first. A client saw two shapes before (an `error`
+    // frame for the first), though both mean the same.
+    type Result = { data?: unknown; errors?: { message: string; path?: unknown; extensions?: Record<string, unknown> }[] };
+    const shape = (r: Result | undefined) => ({ data: r?.data ?? null, errors: r?.errors?.map((e) => ({ message: e.message, path: e.path, code: e.extensions?.['code'] })) });
+    const expected = { data: null, errors: [{ message: 'No payout with this id.', path: ['payoutStatus'], code: 'NOT_FOUND' }] };
+    for (const scope of ['payouts:read', 'payouts:write']) {
+      const token = await stack.token(`nf-shape-${scope}`, scope);
+      const ws = await connect(token);
+      ws.send({ id: 'nf', type: 'subscribe', payload: { query: SUB, variables: { id: 'no-such-payout' } } });
+      await ws.next((m) => m['id'] === 'nf' && (m['type'] === 'complete' || m['type'] === 'error'));
+      const frames = ws.messages.filter((m) => m['id'] === 'nf');
+      expect(frames.map((m) => m['type']), scope).toEqual(['next', 'complete']);
+      expect(shape(frames[0]?.['payload'] as Result), scope).toEqual(expected);
+      ws.close();
+      const stream = sse(stack.url, SUB, { id: 'no-such-payout' }, token);
+      expect(await stream.done, scope).toBe('complete');
+      expect(stream.payloads.map(shape), scope).toEqual([expected]);
+    }
+  });
+
   it(`per caller across WebSockets and SSE: live subscription ${PER_CALLER + 1} is RATE_LIMITED on both; other callers are unaffected; a disconnect frees the slot`, async () => {
     const carol = await stack.token('ws-carol');
     const ids = await Promise.all([1, 2, 3, 4].map((i) => payVia(stack.url, carol, `caller-cap-${i}`)));
