@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
 import { canReadAll, canSeePayout } from '../auth/viewer.js';
-import { ZoPayNotFoundError } from '../zopay/errors.js';
+import { ZoPayAuthenticationError, ZoPayForbiddenError, ZoPayNotFoundError } from '../zopay/errors.js';
 import { isFinalStatus, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
 import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
 import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
@@ -353,6 +353,10 @@ export class PayoutService {
     if (operation !== 'read') {
       const business = businessErrorFrom(err, operation);
       if (business) return business;
+    }
+    if (err instanceof ZoPayAuthenticationError || err instanceof ZoPayForbiddenError) {
+      // Every call fails alike until someone fixes the configuration or the clock: loud.
+      this.deps.log.error({ err: errSummary(err), operation }, 'ZoPay refused the gateway itself (API key, secret, clock or origin); operator action needed');
     }
     const infra = infrastructureErrorFrom(err);
     if (infra) return infra;

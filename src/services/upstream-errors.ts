@@ -47,17 +47,16 @@ export function businessErrorFrom(err: unknown, operation: 'quote' | 'execute'):
 }
 
 /**
- * Infrastructure failures → top-level errors with stable codes. Returns undefined for failures that must
- * stay masked (credentials or origin rejected: an operator problem, never the client's).
+ * Infrastructure failures → top-level errors with stable codes; undefined for anything else (masked).
+ * ZoPay refusing the gateway itself (401 credentials, signature, clock or nonce; 403 origin) is an
+ * operator's problem, never the client's: to the client the service is unavailable, and since ZoPay did
+ * nothing, a retry with the same key is safe.
  */
 export function infrastructureErrorFrom(err: unknown, opts: { outcomeUnknown?: boolean } = {}): GraphQLError | undefined {
   if (err instanceof ZoPayRateLimitError) return rateLimitedError(err.retryAfterSeconds ?? 1);
   if (err instanceof BudgetExhaustedError) return rateLimitedError(err.retryAfterSeconds);
   if (err instanceof ZoPayCircuitOpenError) return upstreamUnavailableError({ retrySafe: true, retryAfter: err.retryAfterSeconds });
   if (err instanceof StoreUnavailableError || err instanceof EventBusUnavailableError) return upstreamUnavailableError({ retrySafe: true });
-  if (err instanceof ZoPayError) {
-    if (err.httpStatus === 401 || err.httpStatus === 403) return undefined;
-    return upstreamUnavailableError({ retrySafe: true, outcomeUnknown: opts.outcomeUnknown ?? false });
-  }
+  if (err instanceof ZoPayError) return upstreamUnavailableError({ retrySafe: true, outcomeUnknown: opts.outcomeUnknown ?? false });
   return undefined;
 }

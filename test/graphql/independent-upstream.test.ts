@@ -24,6 +24,8 @@ const seen: Seen[] = [];
 let server: Server;
 let baseUrl: string;
 let gateway: Gateway;
+/** Answers 401 to everything, as ZoPay does when our clock is off or the secret is wrong (T50). */
+let refuseAuth = false;
 
 function verify(req: IncomingMessage, body: string): boolean {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -47,7 +49,7 @@ beforeAll(async () => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(json));
       };
-      if (!ok) return send(401, { error: 'Unauthorized', message: 'Invalid signature', code: 'AUTH_ERROR' });
+      if (!ok || refuseAuth) return send(401, { error: 'Unauthorized', message: 'Invalid signature', code: 'AUTH_ERROR' });
       if (req.url === '/api/v1/disbursements/quote') {
         return send(200, { quote_id: randomUUID(), gateway_fee: '50.00', platform_fee: '25.00', total_amount: '5000.00', net_to_merchant: '-5075.00', expires_at: new Date(Date.now() + 900_000).toISOString() });
       }
@@ -107,5 +109,29 @@ describe('against an independently written ZoPay-compatible server', () => {
     expect(Object.keys(execute)).toEqual(['quote_id', 'idempotency_key', 'recipient']);
     expect(execute['recipient']).toEqual({ msisdn: '+237670000001' });
     expect(Object.keys(JSON.parse(seen[0]?.body ?? '{}') as object)).toEqual(['gateway', 'transaction_type', 'amount', 'currency', 'recipient']);
+  });
+
+  it('ZoPay refusing the gateway itself (401: clock, key or secret) is UPSTREAM_UNAVAILABLE, retry-safe and not retried; the key is free again', async () => {
+    const token = await mintToken(TEST_JWT_SECRET, { sub: 'indep-auth', scope: 'payouts:write payouts:read' });
+    const q = await gql<{ createQuote: { id: string } }>(gateway.url, QUOTE, quoteInput(), token);
+    const input = { quoteId: q.data?.createQuote.id, idempotencyKey: 'indep-auth-1', recipient: { msisdn: '+237670000001' } };
+    const executes = () => seen.filter((r) => r.path === '/api/v1/disbursements/execute').length;
+    const before = executes();
+    refuseAuth = true;
+    try {
+      const refused = await gql(gateway.url, EXECUTE, { input }, token);
+      expect(refused.data ?? null).toBeNull();
+      expect(refused.errors?.map((e) => e.extensions)).toEqual([{ code: 'UPSTREAM_UNAVAILABLE', retrySafe: true }]);
+      expect(executes()).toBe(before + 1);
+      const quote = await gql(gateway.url, QUOTE, quoteInput(), token);
+      expect(quote.errors?.map((e) => e.extensions?.['code'])).toEqual(['UPSTREAM_UNAVAILABLE']);
+    } finally {
+      refuseAuth = false;
+    }
+    // Nothing was paid, so the same key executes normally once ZoPay accepts the gateway again.
+    const retried = await gql<{ executeDisbursement: { __typename?: string; id?: string } }>(gateway.url, EXECUTE, { input }, token);
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data?.executeDisbursement.id).toEqual(expect.any(String));
+    expect(executes()).toBe(before + 2);
   });
 });
