@@ -39,6 +39,8 @@ export class PayoutService {
   /** Live subscriptions per caller on this instance (graphql-ws and SSE alike). */
   private readonly subscriptionsByCaller = new Map<string, number>();
   private readonly streams = new Set<PayoutStatusStream>();
+  /** Upstream reads in flight on this instance, by payout (see readThrough). */
+  private readonly upstreamReads = new Map<string, { known: PayoutStatus | undefined; read: Promise<Payout> }>();
   /** A stream must not outlive the token that opened it (SSE; WebSockets are closed at expiry too). */
   private readonly expiries: Deadlines<PayoutStatusStream>;
   /**
@@ -289,14 +291,33 @@ export class PayoutService {
         // A final status never changes: a complete final record needs no upstream call.
         if (stored && isCompleteFinal(stored)) return stored;
         try {
-          const fresh = await this.deps.zopay.getPayout(id, { deadline });
-          return await this.recordSnapshot(fresh);
+          return await this.readThrough(id, stored?.status, deadline);
         } catch (err) {
           if (err instanceof ZoPayNotFoundError) return null;
           throw this.translate(err, 'read');
         }
       }),
     );
+  }
+
+  /**
+   * Reads a payout from ZoPay and records it, sharing a read already in flight on this instance for the
+   * same payout (concurrent replays of one execute, readers, subscribers of one event): every GET counts
+   * against the merchant's ZoPay budget. Only a read that started when the gateway knew what it knows
+   * now is shared: after a new status arrived (a final event needing completedAt, say), an older read
+   * could answer from before it, so a fresh one is made.
+   */
+  private readThrough(id: string, known: PayoutStatus | undefined, deadline: number): Promise<Payout> {
+    const inFlight = this.upstreamReads.get(id);
+    if (inFlight && inFlight.known === known) return inFlight.read;
+    const read = this.deps.zopay.getPayout(id, { deadline }).then((fresh) => this.recordSnapshot(fresh));
+    const entry = { known, read };
+    this.upstreamReads.set(id, entry);
+    const settle = () => {
+      if (this.upstreamReads.get(id) === entry) this.upstreamReads.delete(id);
+    };
+    read.then(settle, settle);
+    return read;
   }
 
   /** Applies a snapshot monotonically and returns what subscribers and readers should see. */

@@ -94,6 +94,45 @@ describe('exactly one payout per (caller, idempotency key)', () => {
   });
 });
 
+describe('upstream reads', () => {
+  const DETAILS = 'query P($id: ID!) { payout(id: $id) { id status createdAt totalAmount } }';
+  const gets = () => stack.sandbox.requests.filter((r) => r.route === 'get').length;
+
+  it("share one GET among concurrent requests on an instance that need the same payout's details (each GET spends the merchant's ZoPay budget)", async () => {
+    const quoteId = await quote(alice);
+    const id = (await execute(0, alice, quoteId, 'shared-read-1')).data?.executeDisbursement.id as string;
+    stack.sandbox.faults.inject({ route: 'get', kind: 'slow', times: 1_000, delayMs: 300 });
+    try {
+      const before = gets();
+      const results = await Promise.all(Array.from({ length: 20 }, () => gql<{ payout: { createdAt: string | null } }>(stack.gateways[0]?.url as string, DETAILS, { id }, alice)));
+      expect(results.map((r) => typeof r.data?.payout.createdAt)).toEqual(Array(20).fill('string'));
+      expect(gets() - before).toBe(1);
+    } finally {
+      stack.sandbox.faults.clear();
+    }
+  });
+
+  it('make a fresh GET once a new status arrived while an older read was in flight (it may answer from before the change)', async () => {
+    const quoteId = await quote(alice);
+    const id = (await execute(0, alice, quoteId, 'shared-read-2')).data?.executeDisbursement.id as string;
+    stack.sandbox.faults.inject({ route: 'get', kind: 'slow', times: 1, delayMs: 500 });
+    try {
+      const before = gets();
+      const early = gql(stack.gateways[0]?.url as string, DETAILS, { id }, alice);
+      await new Promise((r) => setTimeout(r, 100));
+      // The gateway learns of the final (as from a webhook) while the first read is on its way.
+      const applied = await stack.gateway.state.stores.payouts.apply({ id, status: 'SUCCESS', rawStatus: 'SUCCESS', source: 'webhook' });
+      expect(applied.outcome).toBe('advanced');
+      const late = await gql<{ payout: { status: string } }>(stack.gateways[0]?.url as string, DETAILS, { id }, alice);
+      expect(late.data?.payout.status).toBe('SUCCESS');
+      await early;
+      expect(gets() - before).toBe(2);
+    } finally {
+      stack.sandbox.faults.clear();
+    }
+  });
+});
+
 describe('unknown outcomes are never failures', () => {
   it('answers UPSTREAM_UNAVAILABLE (retry is safe) when ZoPay committed but never answered, and the retry returns that payout', async () => {
     const quoteId = await quote(alice);
