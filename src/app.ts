@@ -100,7 +100,10 @@ export function buildApp(deps: AppDeps): App {
     const header = req.headers['x-request-id'];
     // Everything done for this request, logs included, knows its id: passed along explicitly (an
     // AsyncLocalStorage would cost every promise in the process a hook, ~20 % of an execute's CPU).
-    requestIds.set(req, safeRequestId(typeof header === 'string' ? header : null) ?? randomUUID());
+    const requestId = safeRequestId(typeof header === 'string' ? header : null) ?? randomUUID();
+    requestIds.set(req, requestId);
+    // The client's handle on this request in the gateway's logs (what support asks for).
+    res.setHeader('x-request-id', requestId);
     handle(req, res).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'request handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });

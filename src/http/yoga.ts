@@ -115,7 +115,7 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     // Only listed origins get CORS headers; anything else (including the opaque "null") gets none.
     cors: (request: Request) => {
       const origin = request.headers.get('origin');
-      return origin && allowedOrigins.has(origin) ? { origin: [origin], credentials: false, methods: ['GET', 'POST'] } : false;
+      return origin && allowedOrigins.has(origin) ? { origin: [origin], credentials: false, methods: ['GET', 'POST'], exposedHeaders: ['x-request-id'] } : false;
     },
     maskedErrors: { maskError: mask },
     context: ({ request, req, wsViewer }) => opts.context({ request, ...(req ? { req } : {}), ...(wsViewer !== undefined ? { wsViewer } : {}) }),

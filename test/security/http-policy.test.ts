@@ -94,6 +94,19 @@ describe('CORS: only allow-listed origins may read responses', () => {
     }
   });
 
+  it('every response carries its request id, the one the client sent if valid, and an allowed origin may read it', async () => {
+    const mine = await rawRequest(withCors.url, { headers: { origin: APP, 'content-type': 'application/json', 'x-request-id': 'order-1001.try-2' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(mine.headers['x-request-id']).toBe('order-1001.try-2');
+    expect(String(mine.headers['access-control-expose-headers'])).toMatch(/x-request-id/i);
+    // Not an id the logs could carry (too long, odd characters): the gateway makes its own.
+    for (const sent of ['x'.repeat(65), 'a b', undefined]) {
+      const res = await rawRequest(prod.url, { headers: { 'content-type': 'application/json', ...(sent === undefined ? {} : { 'x-request-id': sent }) }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(res.headers['x-request-id'], String(sent)).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const notFound = await rawRequest(prod.url, { method: 'GET', path: '/nowhere', headers: { 'x-request-id': 'lost-1' } });
+    expect(notFound.headers['x-request-id']).toBe('lost-1');
+  });
+
   it('without CORS_ORIGINS no cross-origin access is granted at all', async () => {
     for (const res of [
       await preflight(prod.url, APP),
