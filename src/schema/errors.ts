@@ -10,6 +10,7 @@ import {
   QuoteExpiredError,
   QuoteNotFoundError,
   QuoteRejectedError,
+  PayoutRejectedError,
 } from '../services/errors.js';
 
 export const ErrorInterface = builder.interfaceRef<BusinessError>('Error').implement({
@@ -53,6 +54,12 @@ export const QuoteRejectedErrorType = errorType(
   QuoteRejectedError,
   'QuoteRejectedError',
   'ZoPay refused to quote (unsupported amount, currency or gateway).',
+);
+
+export const PayoutRejectedErrorType = errorType(
+  PayoutRejectedError,
+  'PayoutRejectedError',
+  'ZoPay refused the payout for another reason than the types here give (risk checks, limits…). Nothing was paid; the idempotency key replays this answer.',
 );
 
 builder.objectType(IdempotencyKeyInProgressError, {

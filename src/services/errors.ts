@@ -60,6 +60,14 @@ export class InvalidRecipientError extends BusinessError {
   }
 }
 
+/** ZoPay refused the payout for a reason the gateway has no type for (risk checks, limits…): nothing was paid. */
+export class PayoutRejectedError extends BusinessError {
+  readonly code = 'PAYOUT_REJECTED';
+  constructor(message = 'ZoPay rejected this payout; nothing was paid. Contact support before trying again.') {
+    super(message);
+  }
+}
+
 export class QuoteRejectedError extends BusinessError {
   readonly code = 'QUOTE_REJECTED';
   constructor(message = 'ZoPay rejected the quote request (unsupported amount, currency or gateway).') {

@@ -7,6 +7,7 @@ import {
   IdempotencyKeyReusedError,
   InsufficientBalanceError,
   InvalidRecipientError,
+  PayoutRejectedError,
   QuoteAlreadyUsedError,
   QuoteExpiredError,
   QuoteNotFoundError,
@@ -26,7 +27,7 @@ export interface ExecuteInput {
 }
 
 /** What an idempotency record replays: the payout, or the business error, exactly as first answered. */
-type StoredOutcome = { v: 1; kind: 'payout'; payout: Payout } | { v: 1; kind: 'error'; code: string };
+type StoredOutcome = { v: 1; kind: 'payout'; payout: Payout } | { v: 1; kind: 'error'; code: string; message?: string };
 
 const BUSINESS_ERRORS: Record<string, () => BusinessError> = {
   QUOTE_EXPIRED: () => new QuoteExpiredError(),
@@ -36,6 +37,7 @@ const BUSINESS_ERRORS: Record<string, () => BusinessError> = {
   INSUFFICIENT_BALANCE: () => new InsufficientBalanceError(),
   INVALID_RECIPIENT: () => new InvalidRecipientError(),
   QUOTE_REJECTED: () => new QuoteRejectedError(),
+  PAYOUT_REJECTED: () => new PayoutRejectedError(),
 };
 
 /** Idempotency scope: (caller, client key). Hashed so that no raw client text lands in Redis keys. */
@@ -180,7 +182,7 @@ async function acquiredExecute(
     }
     if (mapped instanceof BusinessError) {
       // ZoPay answered: a definite business outcome, stored and replayed for this key.
-      await complete({ v: 1, kind: 'error', code: mapped.code }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
+      await complete({ v: 1, kind: 'error', code: mapped.code, message: mapped.message }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
       throw mapped;
     }
     // A resumed attempt is uncertain whatever this try says: an earlier one may have reached ZoPay.
@@ -229,7 +231,11 @@ function replay(result: string): Payout {
   if (outcome.kind === 'payout') return outcome.payout;
   const make = BUSINESS_ERRORS[outcome.code];
   if (!make) throw new Error(`unknown stored outcome ${outcome.code}`);
-  throw make();
+  const err = make();
+  // The replay answers exactly as the first time (one code can come with more than one message). The
+  // message is always the gateway's own text, never ZoPay's. Records written before it was kept: the default.
+  if (outcome.message !== undefined) err.message = outcome.message;
+  throw err;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -15,6 +15,7 @@ import {
   IdempotencyKeyReusedError,
   InsufficientBalanceError,
   InvalidRecipientError,
+  PayoutRejectedError,
   QuoteAlreadyUsedError,
   QuoteExpiredError,
   QuoteNotFoundError,
@@ -41,7 +42,8 @@ export function businessErrorFrom(err: unknown, operation: 'quote' | 'execute'):
     if (code === 'QUOTE_EXPIRED') return new QuoteExpiredError();
     if (code === 'QUOTE_NOT_FOUND') return new QuoteNotFoundError();
     if (code === 'VALIDATION_ERROR') return new InvalidRecipientError('The recipient does not match the quote recipient.');
-    return new QuoteNotFoundError();
+    // No code the gateway knows (ZoPay publishes no catalogue): say it was refused, not why it guesses.
+    return new PayoutRejectedError();
   }
   return undefined;
 }

@@ -26,6 +26,8 @@ let baseUrl: string;
 let gateway: Gateway;
 /** Answers 401 to everything, as ZoPay does when our clock is off or the secret is wrong (T50). */
 let refuseAuth = false;
+/** When set, what the next executes are answered (a business refusal). */
+let executeAnswer: { status: number; body: Record<string, unknown> } | undefined;
 
 function verify(req: IncomingMessage, body: string): boolean {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -53,6 +55,7 @@ beforeAll(async () => {
       if (req.url === '/api/v1/disbursements/quote') {
         return send(200, { quote_id: randomUUID(), gateway_fee: '50.00', platform_fee: '25.00', total_amount: '5000.00', net_to_merchant: '-5075.00', expires_at: new Date(Date.now() + 900_000).toISOString() });
       }
+      if (req.url === '/api/v1/disbursements/execute' && executeAnswer) return send(executeAnswer.status, executeAnswer.body);
       if (req.url === '/api/v1/disbursements/execute') {
         const id = randomUUID();
         const b = JSON.parse(body) as { recipient: { msisdn: string } };
@@ -133,5 +136,28 @@ describe('against an independently written ZoPay-compatible server', () => {
     expect(retried.errors).toBeUndefined();
     expect(retried.data?.executeDisbursement.id).toEqual(expect.any(String));
     expect(executes()).toBe(before + 2);
+  });
+
+  it.each([
+    ['a refusal with a code the gateway has no type for (422 RISK_REJECTED)', 422, 'RISK_REJECTED', 'PayoutRejectedError', 'PAYOUT_REJECTED'],
+    ['a 400 VALIDATION_ERROR', 400, 'VALIDATION_ERROR', 'InvalidRecipientError', 'INVALID_RECIPIENT'],
+  ])('%s is a typed business outcome, and its replay answers word for word the same without asking ZoPay', async (_name, status, upstreamCode, typename, code) => {
+    const token = await mintToken(TEST_JWT_SECRET, { sub: `indep-refused-${upstreamCode}`, scope: 'payouts:write' });
+    const q = await gql<{ createQuote: { id: string } }>(gateway.url, QUOTE, quoteInput(), token);
+    const input = { quoteId: q.data?.createQuote.id, idempotencyKey: `refused-${upstreamCode}`, recipient: { msisdn: '+237670000001' } };
+    const executes = () => seen.filter((r) => r.path === '/api/v1/disbursements/execute').length;
+    executeAnswer = { status, body: { error: 'Unprocessable', message: 'Refused by the risk engine for +237670000001', code: upstreamCode } };
+    try {
+      const first = await gql<{ executeDisbursement: Record<string, unknown> }>(gateway.url, EXECUTE, { input }, token);
+      expect(first.data?.executeDisbursement).toMatchObject({ __typename: typename, code });
+      // ZoPay's own text (which may carry a phone number) never reaches the client.
+      expect(JSON.stringify(first)).not.toContain('670000001');
+      const before = executes();
+      const replay = await gql(gateway.url, EXECUTE, { input }, token);
+      expect(replay.data).toEqual(first.data);
+      expect(executes()).toBe(before);
+    } finally {
+      executeAnswer = undefined;
+    }
   });
 });
