@@ -53,6 +53,12 @@ export class ZoPayClient implements ZoPayApi {
   private readonly policy: RetryPolicy;
   private readonly budget: ZoPayClientOptions['budget'];
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Until when (clock time) ZoPay's last 429 told this instance to stop sending: its `retry_after`
+   * applies to the API key, so to every call, not only the one it answered. Other instances learn it
+   * from their own 429s; the shared budget paces them all meanwhile.
+   */
+  private pausedUntil = 0;
   private readonly onAttempt: ZoPayClientOptions['onAttempt'];
 
   constructor(opts: ZoPayClientOptions) {
@@ -204,7 +210,18 @@ export class ZoPayClient implements ZoPayApi {
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<T> {
-    const startedAt = this.clock.now();
+    let startedAt = this.clock.now();
+    const pause = this.pausedUntil - startedAt;
+    if (pause > 0) {
+      // ZoPay's last 429 asked this key to wait (§6.4): nothing is sent before then, whichever call asks.
+      if (startedAt + pause >= deadline) {
+        const refused = new ZoPayRateLimitError({ message: `ZoPay asked to wait before ${spec.operation}; nothing was sent`, retryAfterSeconds: Math.ceil(pause / 1000) });
+        this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(refused) });
+        throw new BudgetRefusal(refused);
+      }
+      await this.sleep(pause, signal);
+      startedAt = this.clock.now();
+    }
     try {
       this.breaker.acquire();
     } catch (err) {
@@ -240,6 +257,9 @@ export class ZoPayClient implements ZoPayApi {
       this.report(spec, attempt, startedAt, { status, correlationId: spec.correlationIdOf?.(value) });
       return value;
     } catch (err) {
+      if (err instanceof ZoPayRateLimitError && err.retryAfterSeconds !== undefined) {
+        this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + err.retryAfterSeconds * 1000);
+      }
       // A caller's abort says nothing about ZoPay's health.
       this.breaker.record(signal?.aborted ? 'ignored' : breakerOutcomeOf(err));
       this.report(spec, attempt, startedAt, {

@@ -71,13 +71,21 @@ describe('exactly one payout per (caller, idempotency key)', () => {
     expect(executes().length).toBe(before);
   });
 
-  it('releases the key after an infrastructure failure that sent nothing, so a retry executes', async () => {
+  it("sends nothing to ZoPay until a 429's retry_after has passed, and releases the key (nothing was sent), so the retry then executes", async () => {
     const quoteId = await quote(alice);
-    stack.sandbox.faults.inject({ route: 'execute', kind: 'rate429', times: 1, retryAfterSeconds: 60 });
+    stack.sandbox.faults.inject({ route: 'execute', kind: 'rate429', times: 1, retryAfterSeconds: 6 });
+    const before = executes().length;
     const limited = await execute(0, alice, quoteId, 'released-1');
-    expect(limited.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
-    const retried = await execute(1, alice, quoteId, 'released-1');
+    expect(limited.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 6 });
+    // At once, on the instance ZoPay told: refused without a request (6 s do not fit the 5 s deadline).
+    const early = await execute(0, alice, quoteId, 'released-1');
+    expect(early.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(executes().length - before).toBe(1);
+    // Once the rest of the wait fits in the deadline, the same key waits it out and executes.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const retried = await execute(0, alice, quoteId, 'released-1');
     expect(retried.data?.executeDisbursement.__typename).toBe('Payout');
+    expect(executes().length - before).toBe(2);
   });
 
   it('retries upstream 500s with the same ZoPay key and fresh nonces, and succeeds', async () => {

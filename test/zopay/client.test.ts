@@ -168,6 +168,21 @@ describe('ZoPayClient: retries', () => {
     expect(sleeps).toEqual([]);
   });
 
+  it("keeps to a 429's retry_after for every later call on the key: one that cannot wait is refused unsent, one that can waits", async () => {
+    const { client, transport, sleeps, clock } = setup([reply(429, {}, { retry_after: '30' }), QUOTED]);
+    expect(await rejection(client.executeDisbursement(EXECUTE, { deadline: clock.t + 5_000 }))).toBeInstanceOf(ZoPayRateLimitError);
+    // Another call at once (a client's immediate retry, or another caller's quote): nothing is sent.
+    const refused = await rejection(client.createQuote(QUOTE, { deadline: clock.t + 5_000 }));
+    expect(refused).toBeInstanceOf(ZoPayRateLimitError);
+    expect(refused.mayHaveReachedUpstream).toBe(false);
+    expect((refused as ZoPayRateLimitError).retryAfterSeconds).toBe(30);
+    expect(transport.requests).toHaveLength(1);
+    // A call whose deadline reaches past the pause waits it out, then sends.
+    await expect(client.createQuote(QUOTE, { deadline: clock.t + 60_000 })).resolves.toMatchObject({ id: 'q-1' });
+    expect(sleeps).toEqual([30_000]);
+    expect(transport.requests).toHaveLength(2);
+  });
+
   it('falls back to backoff on a 429 without a hint', async () => {
     const { client, sleeps } = setup([reply(429, {}), EXECUTED]);
     await client.executeDisbursement(EXECUTE);
