@@ -86,7 +86,11 @@ export function buildApp(deps: AppDeps): App {
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const server = createServer((req, res) => {
+  // A request whose headers or body trickle in (or stop short of their Content-Length) holds its socket
+  // for this long at most, not Node's default 300 s; answers and streams (SSE) are not bound by it.
+  const requestTimeout = config.http.requestTimeoutMs;
+  const timeouts = { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.min(5_000, Math.ceil(requestTimeout / 4)) };
+  const server = createServer(timeouts, (req, res) => {
     inFlight++;
     res.once('close', () => {
       inFlight--;

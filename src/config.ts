@@ -70,6 +70,7 @@ const EnvSchema = z.object({
   CORS_ORIGINS: csv,
   MAX_BODY_BYTES: int(100_000, 1_000, 10_000_000),
   WEBHOOK_MAX_BODY_BYTES: int(64_000, 1_000, 10_000_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 300_000),
   WEBHOOK_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 8 * 3600, 90 * 24 * 3600),
   IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 24 * 3600, 90 * 24 * 3600),
   IDEMPOTENCY_LOCK_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).optional(),
@@ -127,6 +128,8 @@ export interface Config {
     corsOrigins: readonly string[];
     maxBodyBytes: number;
     webhookMaxBodyBytes: number;
+    /** Longest a client may take to send a whole request, headers and body (408 after it). */
+    requestTimeoutMs: number;
   };
   webhookDedupeTtlSeconds: number;
   idempotencyTtlSeconds: number;
@@ -228,6 +231,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       corsOrigins: e.CORS_ORIGINS,
       maxBodyBytes: e.MAX_BODY_BYTES,
       webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     },
     webhookDedupeTtlSeconds: e.WEBHOOK_DEDUPE_TTL_SECONDS,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,

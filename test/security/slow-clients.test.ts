@@ -1,0 +1,82 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pay, startStack, type TestStack } from '../helpers/gateway.js';
+import { until, wsClient, wsSubscribe } from '../helpers/subscribe.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ env: { HTTP_REQUEST_TIMEOUT_MS: '600' } });
+});
+afterAll(async () => {
+  await stack.close();
+});
+
+/** Sends `text` over a raw socket and resolves with everything the server wrote until it closed. */
+function trickle(text: string): Promise<{ answer: string; closedAfterMs: number }> {
+  const started = Date.now();
+  const { port } = new URL(stack.gateway.url);
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (answer += c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ answer, closedAfterMs: Date.now() - started }));
+    setTimeout(() => socket.destroy(new Error('the server kept the socket open')), 10_000).unref();
+  });
+}
+
+describe('clients that send slowly or stop short (HTTP_REQUEST_TIMEOUT_MS)', () => {
+  it('a body that stops short of its Content-Length gets 408 and the socket back within the timeout, not after 300 s', async () => {
+    const head = `POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n`;
+    const { answer, closedAfterMs } = await trickle(`${head}{"query":`);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(500);
+    expect(closedAfterMs).toBeLessThan(5_000);
+  });
+
+  it('headers that never end get 408 too', async () => {
+    const { answer, closedAfterMs } = await trickle('POST /graphql HTTP/1.1\r\nhost: x\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(closedAfterMs).toBeLessThan(5_000);
+  });
+
+  it('a live SSE stream is not cut by it (it bounds receiving the request, not the answer)', async () => {
+    const token = await stack.token('slow-sse', 'payouts:write');
+    const id = await pay(stack.gateway.url, token, 'slow-sse-1', '+237670000005');
+    const res = await fetch(`${stack.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { status } }', variables: { id } }),
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}: ${text}`);
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await readUntil('PROCESSING');
+    // Twice the timeout later the stream is still there and gets the final.
+    await new Promise((r) => setTimeout(r, 1_200));
+    stack.sandbox.settle(id, 'SUCCESS');
+    await readUntil('SUCCESS');
+    await reader.cancel();
+  });
+
+  it('nor is a WebSocket subscription', async () => {
+    const token = await stack.token('slow-ws', 'payouts:write');
+    const id = await pay(stack.gateway.url, token, 'slow-ws-1', '+237670000005');
+    const client = wsClient(stack.gateway.url, token);
+    const sub = wsSubscribe(client, id);
+    await until(() => sub.events.length === 1, 5_000, 'snapshot');
+    await new Promise((r) => setTimeout(r, 1_200));
+    stack.sandbox.settle(id, 'SUCCESS');
+    expect(await sub.done).toBe('complete');
+    expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+    await client.dispose();
+  });
+});
