@@ -77,7 +77,13 @@ export function buildApp(deps: AppDeps): App {
       }
       const requestId = (req && requestIds.get(req)) ?? safeRequestId(request.headers.get('x-request-id')) ?? randomUUID();
       // Every line the operation logs carries its request id (ties ZoPay's correlation id to it).
-      return createContext({ viewer, payouts: deps.payouts.forRequest(requestId), requestId });
+      return createContext({
+        viewer,
+        payouts: deps.payouts.forRequest(requestId),
+        requestId,
+        // Read only by a subscription (whatwg-node builds the signal on first use).
+        ...(wsViewer === undefined ? { clientGone: () => request.signal } : {}),
+      });
     },
   });
 
@@ -96,18 +102,18 @@ export function buildApp(deps: AppDeps): App {
       inFlight--;
       if (inFlight === 0) idle?.();
     });
+    const header = req.headers['x-request-id'];
+    // Everything done for this request, logs included, knows its id: passed along explicitly (an
+    // AsyncLocalStorage would cost every promise in the process a hook, ~20 % of an execute's CPU).
+    const requestId = safeRequestId(typeof header === 'string' ? header : null) ?? randomUUID();
+    // The client's handle on this request in the gateway's logs (what support asks for).
+    res.setHeader('x-request-id', requestId);
     if (draining) {
       // Stopping: tell the client (or load balancer) to go elsewhere.
       res.setHeader('connection', 'close');
       return sendJson(res, 503, { error: 'shutting down' });
     }
-    const header = req.headers['x-request-id'];
-    // Everything done for this request, logs included, knows its id: passed along explicitly (an
-    // AsyncLocalStorage would cost every promise in the process a hook, ~20 % of an execute's CPU).
-    const requestId = safeRequestId(typeof header === 'string' ? header : null) ?? randomUUID();
     requestIds.set(req, requestId);
-    // The client's handle on this request in the gateway's logs (what support asks for).
-    res.setHeader('x-request-id', requestId);
     handle(req, res).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'request handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
@@ -140,7 +146,11 @@ export function buildApp(deps: AppDeps): App {
       }
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'transfer-encoding') headers.set(k, v);
-      const response = await yoga.fetch(new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body) }), { req });
+      // As on the fast path: the request's signal tells an SSE stream that its client went away.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body), signal: gone.signal });
+      const response = await yoga.fetch(request, { req });
       return pipeResponse(response, res);
     }
     // Declared length within the cap: Yoga reads the node request directly (the fast path).

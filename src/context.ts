@@ -24,6 +24,11 @@ export interface GraphQLContext {
    * any GraphQL work on the frame); the payoutStatus resolver uses it instead of taking another.
    */
   setupSlot: (() => void) | undefined;
+  /**
+   * Over HTTP (SSE included): the request's signal, aborted when the client goes away. Undefined over
+   * graphql-ws, which ends a subscription through its iterator's `return()`.
+   */
+  clientGone: (() => AbortSignal) | undefined;
 }
 
 /**
@@ -51,13 +56,14 @@ class OperationLoaders implements Loaders {
   }
 }
 
-export function createContext(opts: { viewer: Viewer | null; payouts: PayoutService; requestId: string }): GraphQLContext {
+export function createContext(opts: { viewer: Viewer | null; payouts: PayoutService; requestId: string; clientGone?: () => AbortSignal }): GraphQLContext {
   const loaders = new OperationLoaders(opts.payouts);
   return {
     viewer: opts.viewer,
     payouts: opts.payouts,
     requestId: opts.requestId,
     setupSlot: undefined,
+    clientGone: opts.clientGone,
     loaders,
     renewLoaders: () => loaders.renew(),
   };

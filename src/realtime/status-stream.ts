@@ -62,10 +62,13 @@ export function payoutStatusStream(opts: {
   let direct: DirectPush<Payout> | undefined;
   /** A direct push waiting for its answer: later events wait in `pending`. */
   let pushing = false;
+  /** The first result, when ready() started the stream before the first pull. */
+  let primed: Promise<IteratorResult<Payout>> | undefined;
 
   const finish = (): IteratorResult<Payout> => {
     end();
     finished = true;
+    primed = undefined;
     pending.length = 0;
     unwatch?.();
     unwatch = undefined;
@@ -162,6 +165,7 @@ export function payoutStatusStream(opts: {
     }
     end();
     finished = true;
+    primed = undefined;
     pending.length = 0;
     unwatch?.();
     unwatch = undefined;
@@ -209,9 +213,6 @@ export function payoutStatusStream(opts: {
     pending.push(first, ...newer);
     return take() ?? finish();
   };
-
-  /** The first result, when ready() started the stream before the first pull. */
-  let primed: Promise<IteratorResult<Payout>> | undefined;
 
   const iterator: AsyncIterableIterator<Payout> = {
     next: () => {

@@ -31,7 +31,13 @@ builder.subscriptionField('payoutStatus', (t) =>
       if (!parsed.success) throw invalidInput(parsed.error);
       const { payoutId } = parsed.data;
       // Authorized before anything is subscribed: someone else's payout looks like a missing one.
-      return ctx.payouts.openStatusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound, ctx.setupSlot);
+      const stream = await ctx.payouts.openStatusStream(viewer, payoutId, (id) => ctx.loaders.payout.load(id), payoutNotFound, ctx.setupSlot);
+      // An SSE client that left while the stream was being set up is never told, nor is its stream
+      // ever pulled: end it here, or its watch (and per-caller count) would last until the token expires.
+      const gone = ctx.clientGone?.();
+      if (gone?.aborted) void stream.return?.();
+      else gone?.addEventListener('abort', () => void stream.return?.(), { once: true });
+      return stream;
     },
     resolve: (payout: Payout, _args, ctx) => {
       // Each event reads through fresh loaders: no event sees another's cached upstream data.

@@ -80,3 +80,35 @@ describe('clients that send slowly or stop short (HTTP_REQUEST_TIMEOUT_MS)', () 
     await client.dispose();
   });
 });
+
+describe('clients that leave while a subscription is being set up', () => {
+  it('an SSE client gone before its snapshot was read leaves no live subscription behind (it used to last until its token expired)', async () => {
+    const token = await stack.token('gone-sse', 'payouts:write');
+    const id = await pay(stack.gateway.url, token, 'gone-sse-1', '+237670000005');
+    const live = () => stack.gateway.metrics.sources.subscriptions();
+    const store = stack.gateway.state.stores.payouts;
+    const getMany = store.getMany.bind(store);
+    // A slow snapshot read keeps the subscription in its setup while the client goes away.
+    store.getMany = async (ids) => {
+      await new Promise((r) => setTimeout(r, 400));
+      return getMany(ids);
+    };
+    try {
+      const leaving = new AbortController();
+      const request = fetch(`${stack.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { status } }', variables: { id } }),
+        signal: leaving.signal,
+      }).catch(() => undefined);
+      await until(() => live() === 1, 2_000, 'the subscription in its setup');
+      leaving.abort();
+      await request;
+      await new Promise((r) => setTimeout(r, 800));
+      expect(live()).toBe(0);
+    } finally {
+      store.getMany = getMany;
+    }
+  });
+});
+
