@@ -29,6 +29,8 @@ export interface PayoutListPage {
 
 /** Quotes are valid 15 minutes at ZoPay; keep our record a little longer than any quote can live. */
 const QUOTE_RECORD_TTL_SECONDS = 60 * 60;
+/** Conflicting payouts an instance remembers (each costs a set entry); they should be rare. */
+const MAX_CONFLICTED_REMEMBERED = 10_000;
 /** Longest a subscription setup holds its slot when its stream is never pulled nor ended. */
 const SETUP_GUARD_MS = 10_000;
 
@@ -39,6 +41,8 @@ export class PayoutService {
   /** Live subscriptions per caller on this instance (graphql-ws and SSE alike). */
   private readonly subscriptionsByCaller = new Map<string, number>();
   private readonly streams = new Set<PayoutStatusStream>();
+  /** Payouts whose ZoPay read contradicted their stored final, on this instance (oldest dropped first). */
+  private readonly conflicted = new Set<string>();
   /** Upstream reads in flight on this instance, by payout (see readThrough). */
   private readonly upstreamReads = new Map<string, { known: PayoutStatus | undefined; read: Promise<Payout> }>();
   /** A stream must not outlive the token that opened it (SSE; WebSockets are closed at expiry too). */
@@ -229,7 +233,10 @@ export class PayoutService {
    */
   private async applyRead(fresh: Payout): Promise<{ outcome: ApplyOutcome; current: Payout }> {
     const applied = await this.deps.stores.status.apply(fresh);
-    if (applied.outcome === 'conflict') {
+    if (applied.outcome === 'conflict' && !this.conflicted.has(fresh.id)) {
+      // Once per payout and instance: reads of it are then served from the store (see fetchPayouts).
+      if (this.conflicted.size >= MAX_CONFLICTED_REMEMBERED) this.conflicted.delete(this.conflicted.values().next().value as string);
+      this.conflicted.add(fresh.id);
       this.deps.log.error(
         { payoutId: fresh.id, stored: applied.current.status, read: fresh.status },
         'CONFLICTING FINAL STATUS: ZoPay now reports another final status than the stored one, which is kept; review this payout with ZoPay',
@@ -288,8 +295,9 @@ export class PayoutService {
     return Promise.all(
       ids.map(async (id, i) => {
         const stored = known[i];
-        // A final status never changes: a complete final record needs no upstream call.
-        if (stored && isCompleteFinal(stored)) return stored;
+        // A final status never changes: a complete final record needs no upstream call, nor one ZoPay
+        // has already contradicted (reading it again would only repeat the conflict).
+        if (stored && (isCompleteFinal(stored) || this.conflicted.has(id))) return stored;
         try {
           return await this.readThrough(id, stored?.status, deadline);
         } catch (err) {
