@@ -214,7 +214,9 @@ export class ZoPayClient implements ZoPayApi {
     const pause = this.pausedUntil - startedAt;
     if (pause > 0) {
       // ZoPay's last 429 asked this key to wait (§6.4): nothing is sent before then, whichever call asks.
-      if (startedAt + pause >= deadline) {
+      // A call is sent after the wait only with time left for ZoPay to answer: an execute sent with a few
+      // milliseconds to go would time out after sending, and its outcome would be unknown.
+      if (startedAt + pause + MIN_ATTEMPT_MS_AFTER_PAUSE >= deadline) {
         const refused = new ZoPayRateLimitError({ message: `ZoPay asked to wait before ${spec.operation}; nothing was sent`, retryAfterSeconds: Math.ceil(pause / 1000) });
         this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(refused) });
         throw new BudgetRefusal(refused);
@@ -304,6 +306,9 @@ export class ZoPayClient implements ZoPayApi {
     }
   }
 }
+
+/** The least time an attempt sent after a 429's pause must have before the call's deadline. */
+const MIN_ATTEMPT_MS_AFTER_PAUSE = 1_000;
 
 /** The shared rate budget refused an attempt: nothing was sent, and the call ends with its error. */
 class BudgetRefusal {

@@ -77,8 +77,16 @@ function retryAfterHeader(value: string | undefined, nowMs: number): number | un
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
+/**
+ * ZoPay's limit is a fixed 60-second window per API key (zopay-api.md §9 #22), so no wait it asks for
+ * can be longer: a larger value (a proxy's date far ahead, a typo) would otherwise stop every call of
+ * the instance (see the client's pause) and be handed to clients.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+
 function retryAfterSeconds(res: TransportResponse, body: ErrorBody, nowMs: number): number | undefined {
-  return seconds(res.headers['retry_after']) ?? retryAfterHeader(res.headers['retry-after'], nowMs) ?? seconds(body.retry_after);
+  const told = seconds(res.headers['retry_after']) ?? retryAfterHeader(res.headers['retry-after'], nowMs) ?? seconds(body.retry_after);
+  return told === undefined ? undefined : Math.min(told, MAX_RETRY_AFTER_SECONDS);
 }
 
 export function errorFromResponse(res: TransportResponse, context: ErrorContext): ZoPayError {

@@ -81,8 +81,8 @@ describe('exactly one payout per (caller, idempotency key)', () => {
     const early = await execute(0, alice, quoteId, 'released-1');
     expect(early.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(executes().length - before).toBe(1);
-    // Once the rest of the wait fits in the deadline, the same key waits it out and executes.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Once the rest of the wait and a second for ZoPay fit in the deadline, the same key waits it out and executes.
+    await new Promise((r) => setTimeout(r, 2_500));
     const retried = await execute(0, alice, quoteId, 'released-1');
     expect(retried.data?.executeDisbursement.__typename).toBe('Payout');
     expect(executes().length - before).toBe(2);

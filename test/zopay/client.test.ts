@@ -183,6 +183,18 @@ describe('ZoPayClient: retries', () => {
     expect(transport.requests).toHaveLength(2);
   });
 
+  it('after the pause, sends only with time left for an answer (an execute timing out after sending would be of unknown outcome)', async () => {
+    const { client, transport, sleeps, clock } = setup([reply(429, {}, { retry_after: '30' }), EXECUTED]);
+    await rejection(client.executeDisbursement(EXECUTE, { deadline: clock.t + 5_000 }));
+    // 30 s of pause and 0.5 s to spare: refused, unsent.
+    const refused = await rejection(client.executeDisbursement(EXECUTE, { deadline: clock.t + 30_500 }));
+    expect(refused).toBeInstanceOf(ZoPayRateLimitError);
+    expect(transport.requests).toHaveLength(1);
+    // 30 s of pause and 5 s to spare: waits, then sends.
+    await expect(client.executeDisbursement(EXECUTE, { deadline: clock.t + 35_000 })).resolves.toMatchObject({ id: 'p-1' });
+    expect(sleeps).toEqual([30_000]);
+  });
+
   it('falls back to backoff on a 429 without a hint', async () => {
     const { client, sleeps } = setup([reply(429, {}), EXECUTED]);
     await client.executeDisbursement(EXECUTE);

@@ -95,6 +95,12 @@ describe('errorFromResponse: 429 retry hints', () => {
     expect(seconds(res(429, { retry_after: '1.2' }))).toBe(2);
   });
 
+  it("is never longer than ZoPay's 60-second window, whatever a header says (a proxy's date, a typo)", () => {
+    expect(seconds(res(429, {}, { retry_after: '86400' }))).toBe(60);
+    expect(seconds(res(429, {}, { 'retry-after': new Date(NOW + 7 * 24 * 3_600_000).toUTCString() }))).toBe(60);
+    expect(seconds(res(429, { retry_after: 3_600 }))).toBe(60);
+  });
+
   it('is undefined when no hint is usable', () => {
     expect(seconds(res(429, { retry_after: -3 }, { retry_after: 'soon', 'retry-after': 'later' }))).toBeUndefined();
   });
