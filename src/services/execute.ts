@@ -180,7 +180,11 @@ async function acquiredExecute(
       await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
       throw mapped;
     }
-    if (mapped instanceof BusinessError) {
+    // A resumed attempt follows one that may have reached ZoPay, so a refusal the gateway cannot read
+    // (no code it knows) may concern this retry only while the first one paid: not an answer to store
+    // as "nothing was paid". The known refusals are definite (ZoPay replays a key it has paid).
+    const unreadable = resumed && mapped instanceof PayoutRejectedError;
+    if (mapped instanceof BusinessError && !unreadable) {
       // ZoPay answered: a definite business outcome, stored and replayed for this key.
       await complete({ v: 1, kind: 'error', code: mapped.code, message: mapped.message }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
       throw mapped;

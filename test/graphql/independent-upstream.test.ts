@@ -28,6 +28,8 @@ let gateway: Gateway;
 let refuseAuth = false;
 /** When set, what the next executes are answered (a business refusal). */
 let executeAnswer: { status: number; body: Record<string, unknown> } | undefined;
+/** When set, executes are read and never answered (ZoPay committed, or not: the gateway cannot tell). */
+let executeHangs = false;
 
 function verify(req: IncomingMessage, body: string): boolean {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -55,6 +57,7 @@ beforeAll(async () => {
       if (req.url === '/api/v1/disbursements/quote') {
         return send(200, { quote_id: randomUUID(), gateway_fee: '50.00', platform_fee: '25.00', total_amount: '5000.00', net_to_merchant: '-5075.00', expires_at: new Date(Date.now() + 900_000).toISOString() });
       }
+      if (req.url === '/api/v1/disbursements/execute' && executeHangs) return;
       if (req.url === '/api/v1/disbursements/execute' && executeAnswer) return send(executeAnswer.status, executeAnswer.body);
       if (req.url === '/api/v1/disbursements/execute') {
         const id = randomUUID();
@@ -79,6 +82,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway.close();
+  server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });
 
@@ -158,6 +162,36 @@ describe('against an independently written ZoPay-compatible server', () => {
       expect(executes()).toBe(before);
     } finally {
       executeAnswer = undefined;
+    }
+  });
+
+  it('a refusal it cannot read, answered to a retry after an unknown outcome, stays unknown (the first attempt may have paid), never "nothing was paid"', async () => {
+    const quick = await startGateway({
+      config: loadConfig({
+        NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET, ZOPAY_API_KEY: KEY, ZOPAY_API_SECRET: SECRET, ZOPAY_ORIGIN: ORIGIN,
+        ZOPAY_REQUEST_TIMEOUT_MS: '300', ZOPAY_OPERATION_DEADLINE_MS: '1000', ZOPAY_MAX_ATTEMPTS: '1',
+      }),
+      zopayBaseUrl: baseUrl,
+    });
+    try {
+      const token = await mintToken(TEST_JWT_SECRET, { sub: 'indep-resumed', scope: 'payouts:write' });
+      const q = await gql<{ createQuote: { id: string } }>(quick.url, QUOTE, quoteInput(), token);
+      const input = { quoteId: q.data?.createQuote.id, idempotencyKey: 'resumed-refusal-1', recipient: { msisdn: '+237670000001' } };
+      executeHangs = true;
+      const unknown = await gql(quick.url, EXECUTE, { input }, token);
+      expect(unknown.errors?.map((e) => e.extensions)).toEqual([{ code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true }]);
+      executeHangs = false;
+      executeAnswer = { status: 422, body: { error: 'Unprocessable', message: 'Refused', code: 'RISK_REJECTED' } };
+      const refused = await gql(quick.url, EXECUTE, { input }, token);
+      expect(refused.errors?.map((e) => e.extensions)).toEqual([{ code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true }]);
+      executeAnswer = undefined;
+      // The key is still open: the next retry reaches ZoPay again (which would replay a payout it made).
+      const paid = await gql<{ executeDisbursement: { __typename: string } }>(quick.url, EXECUTE, { input }, token);
+      expect(paid.data?.executeDisbursement.__typename).toBe('Payout');
+    } finally {
+      executeHangs = false;
+      executeAnswer = undefined;
+      await quick.close();
     }
   });
 });
