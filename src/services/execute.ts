@@ -173,19 +173,19 @@ async function acquiredExecute(
     );
   } catch (err) {
     const mapped = translate(err);
-    if (mapped instanceof IdempotencyKeyReusedError) {
+    // A resumed attempt follows one that may have reached ZoPay, and ZoPay may check the quote, the
+    // balance or the key before it replays a payout it made (zopay-api.md §9 #8): a refusal then says
+    // nothing sure about the first attempt. Answering "quote used", "key reused" or "nothing was paid"
+    // could start a second payment, so a resumed attempt's refusal keeps the outcome unknown (below).
+    if (!resumed && mapped instanceof IdempotencyKeyReusedError) {
       // ZoPay already holds a payout for this key, made with other input: the gateway's record of the
       // key is gone (Redis lost its data). That payout, not this answer, is the key's outcome: store
       // nothing, so a retry of the original input is never told the key was reused (and to start over).
       await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
       throw mapped;
     }
-    // A resumed attempt follows one that may have reached ZoPay, so a refusal the gateway cannot read
-    // (no code it knows) may concern this retry only while the first one paid: not an answer to store
-    // as "nothing was paid". The known refusals are definite (ZoPay replays a key it has paid).
-    const unreadable = resumed && mapped instanceof PayoutRejectedError;
-    if (mapped instanceof BusinessError && !unreadable) {
-      // ZoPay answered: a definite business outcome, stored and replayed for this key.
+    if (!resumed && mapped instanceof BusinessError) {
+      // ZoPay answered the first attempt: a definite business outcome, stored and replayed for this key.
       await complete({ v: 1, kind: 'error', code: mapped.code, message: mapped.message }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
       throw mapped;
     }

@@ -165,33 +165,46 @@ describe('against an independently written ZoPay-compatible server', () => {
     }
   });
 
-  it('a refusal it cannot read, answered to a retry after an unknown outcome, stays unknown (the first attempt may have paid), never "nothing was paid"', async () => {
-    const quick = await startGateway({
-      config: loadConfig({
-        NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET, ZOPAY_API_KEY: KEY, ZOPAY_API_SECRET: SECRET, ZOPAY_ORIGIN: ORIGIN,
-        ZOPAY_REQUEST_TIMEOUT_MS: '300', ZOPAY_OPERATION_DEADLINE_MS: '1000', ZOPAY_MAX_ATTEMPTS: '1',
-      }),
-      zopayBaseUrl: baseUrl,
+  describe('a refusal answered to a retry after an unknown outcome keeps it unknown (the first attempt may have paid)', () => {
+    let quick: Gateway;
+    beforeAll(async () => {
+      quick = await startGateway({
+        config: loadConfig({
+          NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET, ZOPAY_API_KEY: KEY, ZOPAY_API_SECRET: SECRET, ZOPAY_ORIGIN: ORIGIN,
+          ZOPAY_REQUEST_TIMEOUT_MS: '300', ZOPAY_OPERATION_DEADLINE_MS: '1000', ZOPAY_MAX_ATTEMPTS: '1',
+        }),
+        zopayBaseUrl: baseUrl,
+      });
     });
-    try {
-      const token = await mintToken(TEST_JWT_SECRET, { sub: 'indep-resumed', scope: 'payouts:write' });
-      const q = await gql<{ createQuote: { id: string } }>(quick.url, QUOTE, quoteInput(), token);
-      const input = { quoteId: q.data?.createQuote.id, idempotencyKey: 'resumed-refusal-1', recipient: { msisdn: '+237670000001' } };
-      executeHangs = true;
-      const unknown = await gql(quick.url, EXECUTE, { input }, token);
-      expect(unknown.errors?.map((e) => e.extensions)).toEqual([{ code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true }]);
-      executeHangs = false;
-      executeAnswer = { status: 422, body: { error: 'Unprocessable', message: 'Refused', code: 'RISK_REJECTED' } };
-      const refused = await gql(quick.url, EXECUTE, { input }, token);
-      expect(refused.errors?.map((e) => e.extensions)).toEqual([{ code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true }]);
-      executeAnswer = undefined;
-      // The key is still open: the next retry reaches ZoPay again (which would replay a payout it made).
-      const paid = await gql<{ executeDisbursement: { __typename: string } }>(quick.url, EXECUTE, { input }, token);
-      expect(paid.data?.executeDisbursement.__typename).toBe('Payout');
-    } finally {
-      executeHangs = false;
-      executeAnswer = undefined;
+    afterAll(async () => {
       await quick.close();
-    }
+    });
+
+    it.each([
+      ['a refusal with no code the gateway knows (422 RISK_REJECTED: "nothing was paid")', 422, { code: 'RISK_REJECTED' }],
+      ['QUOTE_ALREADY_USED (ZoPay may check the quote before the key)', 409, { code: 'QUOTE_ALREADY_USED' }],
+      ['a 409 for the key ("key reused": the client would start over with a new key)', 409, { code: 'IDEMPOTENCY_CONFLICT' }],
+      ['QUOTE_EXPIRED', 400, { code: 'QUOTE_EXPIRED' }],
+      ['insufficient balance (the first attempt may have spent it)', 402, { code: 'INSUFFICIENT_BALANCE' }],
+    ])('%s', async (_name, status, body) => {
+      const token = await mintToken(TEST_JWT_SECRET, { sub: `indep-resumed-${status}-${body.code}`, scope: 'payouts:write' });
+      const q = await gql<{ createQuote: { id: string } }>(quick.url, QUOTE, quoteInput(), token);
+      const input = { quoteId: q.data?.createQuote.id, idempotencyKey: `resumed-${status}-${body.code}`, recipient: { msisdn: '+237670000001' } };
+      const unknown = { code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true };
+      try {
+        executeHangs = true;
+        expect((await gql(quick.url, EXECUTE, { input }, token)).errors?.map((e) => e.extensions)).toEqual([unknown]);
+        executeHangs = false;
+        executeAnswer = { status, body: { error: 'Refused', message: 'Refused', ...body } };
+        expect((await gql(quick.url, EXECUTE, { input }, token)).errors?.map((e) => e.extensions)).toEqual([unknown]);
+        executeAnswer = undefined;
+        // The key is still open: the next retry reaches ZoPay again (which would replay a payout it made).
+        const paid = await gql<{ executeDisbursement: { __typename: string } }>(quick.url, EXECUTE, { input }, token);
+        expect(paid.data?.executeDisbursement.__typename).toBe('Payout');
+      } finally {
+        executeHangs = false;
+        executeAnswer = undefined;
+      }
+    });
   });
 });
