@@ -59,6 +59,15 @@ export class ZoPayClient implements ZoPayApi {
    * from their own 429s; the shared budget paces them all meanwhile.
    */
   private pausedUntil = 0;
+  /**
+   * The least time an attempt sent after a wait (a backoff, a 429's retry_after or pause, a slot of the
+   * shared budget) must have before its call's deadline: one sent with milliseconds to go would time out
+   * after sending, and for an execute its outcome would be unknown. A tenth of the operation deadline,
+   * at most a second.
+   */
+  private get answerMargin(): number {
+    return Math.min(MAX_ANSWER_MARGIN_MS, this.policy.operationDeadlineMs / 10);
+  }
   private readonly onAttempt: ZoPayClientOptions['onAttempt'];
 
   constructor(opts: ZoPayClientOptions) {
@@ -193,7 +202,7 @@ export class ZoPayClient implements ZoPayApi {
           ? told * 1000
           : backoffDelay(attempt, { baseMs: this.policy.baseDelayMs, maxMs: this.policy.maxDelayMs, random: this.random });
       // Waiting past the deadline only to give up is pointless: stop now with what we know.
-      if (this.clock.now() + wait >= deadline) break;
+      if (this.clock.now() + wait + this.answerMargin >= deadline) break;
       try {
         await this.sleep(wait, opts.signal);
       } catch {
@@ -216,7 +225,7 @@ export class ZoPayClient implements ZoPayApi {
       // ZoPay's last 429 asked this key to wait (§6.4): nothing is sent before then, whichever call asks.
       // A call is sent after the wait only with time left for ZoPay to answer: an execute sent with a few
       // milliseconds to go would time out after sending, and its outcome would be unknown.
-      if (startedAt + pause + MIN_ATTEMPT_MS_AFTER_PAUSE >= deadline) {
+      if (startedAt + pause + this.answerMargin >= deadline) {
         const refused = new ZoPayRateLimitError({ message: `ZoPay asked to wait before ${spec.operation}; nothing was sent`, retryAfterSeconds: Math.ceil(pause / 1000) });
         this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(refused) });
         throw new BudgetRefusal(refused);
@@ -232,7 +241,7 @@ export class ZoPayClient implements ZoPayApi {
     }
     if (this.budget) {
       try {
-        await this.budget.acquire(deadline);
+        await this.budget.acquire(deadline - this.answerMargin);
       } catch (err) {
         this.breaker.record('ignored');
         this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(err) });
@@ -307,8 +316,8 @@ export class ZoPayClient implements ZoPayApi {
   }
 }
 
-/** The least time an attempt sent after a 429's pause must have before the call's deadline. */
-const MIN_ATTEMPT_MS_AFTER_PAUSE = 1_000;
+/** The longest answerMargin: ZoPay answers well within a second when it answers at all. */
+const MAX_ANSWER_MARGIN_MS = 1_000;
 
 /** The shared rate budget refused an attempt: nothing was sent, and the call ends with its error. */
 class BudgetRefusal {

@@ -195,6 +195,14 @@ describe('ZoPayClient: retries', () => {
     expect(sleeps).toEqual([30_000]);
   });
 
+  it("does not resend after its own 429's wait when less than a second would be left for the answer", async () => {
+    const { client, transport, sleeps, clock } = setup([reply(429, {}, { retry_after: '4' }), EXECUTED]);
+    const err = await rejection(client.executeDisbursement(EXECUTE, { deadline: clock.t + 4_500 }));
+    expect(err).toBeInstanceOf(ZoPayRateLimitError);
+    expect(transport.requests).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
   it('falls back to backoff on a 429 without a hint', async () => {
     const { client, sleeps } = setup([reply(429, {}), EXECUTED]);
     await client.executeDisbursement(EXECUTE);
@@ -319,12 +327,13 @@ describe('ZoPayClient: deadlines, aborts and the budget', () => {
     expect(transport.requests[0]?.signal).toBe(ac.signal);
   });
 
-  it('waits for the shared budget before every attempt, passing the deadline', async () => {
+  it('waits for the shared budget before every attempt, until the deadline less the time an answer needs', async () => {
     const calls: number[] = [];
     const { client, clock } = setup([reply(500, {}), EXECUTED], { budget: { acquire: async (d) => void calls.push(d) } });
     const deadline = clock.t + 5_000;
     await client.executeDisbursement(EXECUTE, { deadline });
-    expect(calls).toEqual([deadline, deadline]);
+    // A second (a tenth of the default 20 s operation deadline, at most 1 s).
+    expect(calls).toEqual([deadline - 1_000, deadline - 1_000]);
   });
 
   it('ends the call with the budget error and sends nothing when the budget refuses', async () => {
