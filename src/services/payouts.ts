@@ -42,7 +42,7 @@ export class PayoutService {
   private readonly subscriptionsByCaller = new Map<string, number>();
   private readonly streams = new Set<PayoutStatusStream>();
   /** Payouts whose ZoPay read contradicted their stored final, on this instance (oldest dropped first). */
-  private readonly conflicted = new Set<string>();
+  private readonly conflicted = new Map<string, Payout>();
   /** Upstream reads in flight on this instance, by payout (see readThrough). */
   private readonly upstreamReads = new Map<string, { known: PayoutStatus | undefined; read: Promise<Payout> }>();
   /** A stream must not outlive the token that opened it (SSE; WebSockets are closed at expiry too). */
@@ -234,9 +234,10 @@ export class PayoutService {
   private async applyRead(fresh: Payout): Promise<{ outcome: ApplyOutcome; current: Payout }> {
     const applied = await this.deps.stores.status.apply(fresh);
     if (applied.outcome === 'conflict' && !this.conflicted.has(fresh.id)) {
-      // Once per payout and instance: reads of it are then served from the store (see fetchPayouts).
-      if (this.conflicted.size >= MAX_CONFLICTED_REMEMBERED) this.conflicted.delete(this.conflicted.values().next().value as string);
-      this.conflicted.add(fresh.id);
+      // Once per payout and instance: reads of it are then served from what this read showed, with the
+      // stored final (see fetchPayouts), not read again.
+      if (this.conflicted.size >= MAX_CONFLICTED_REMEMBERED) this.conflicted.delete(this.conflicted.keys().next().value as string);
+      this.conflicted.set(fresh.id, withStored(fresh, applied.current));
       this.deps.log.error(
         { payoutId: fresh.id, stored: applied.current.status, read: fresh.status },
         'CONFLICTING FINAL STATUS: ZoPay now reports another final status than the stored one, which is kept; review this payout with ZoPay',
@@ -297,7 +298,9 @@ export class PayoutService {
         const stored = known[i];
         // A final status never changes: a complete final record needs no upstream call, nor one ZoPay
         // has already contradicted (reading it again would only repeat the conflict).
-        if (stored && (isCompleteFinal(stored) || this.conflicted.has(id))) return stored;
+        if (stored && isCompleteFinal(stored)) return stored;
+        const contradicted = stored && this.conflicted.get(id);
+        if (stored && contradicted) return withStored(contradicted, stored);
         try {
           return await this.readThrough(id, stored?.status, deadline);
         } catch (err) {
