@@ -146,11 +146,9 @@ export function buildApp(deps: AppDeps): App {
       }
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'transfer-encoding') headers.set(k, v);
-      // As on the fast path: the request's signal tells an SSE stream that its client went away.
-      const gone = new AbortController();
-      res.once('close', () => gone.abort());
-      const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body), signal: gone.signal });
-      const response = await yoga.fetch(request, { req });
+      // With `{ req }` as server context, a client that leaves aborts this request's signal as on the
+      // fast path (the payoutStatus resolver ends a stream still being set up on it; tested).
+      const response = await yoga.fetch(new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body) }), { req });
       return pipeResponse(response, res);
     }
     // Declared length within the cap: Yoga reads the node request directly (the fast path).

@@ -1,7 +1,9 @@
+import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pay, startStack, type TestStack } from '../helpers/gateway.js';
 import { until, wsClient, wsSubscribe } from '../helpers/subscribe.js';
+import { payVia, startSecureStack, type SecureStack } from './support.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -106,6 +108,43 @@ describe('clients that leave while a subscription is being set up', () => {
       await request;
       await new Promise((r) => setTimeout(r, 800));
       expect(live()).toBe(0);
+    } finally {
+      store.getMany = getMany;
+    }
+  });
+});
+
+describe('a client that leaves during a request sent with a chunked body (the gateway reads it itself)', () => {
+  let secure: SecureStack;
+  beforeAll(async () => {
+    secure = await startSecureStack({ sandbox: { webhookUrl: null } });
+  });
+  afterAll(async () => {
+    await secure.close();
+  });
+
+  it('ends its subscription too (the request signal aborts there as well), and is not logged as a failed request', async () => {
+    const token = await secure.token('gone-chunked', 'payouts:write');
+    const id = await payVia(secure.url, token, 'gone-chunked-1');
+    const gateway = secure.gateway;
+    const live = () => gateway.metrics.sources.subscriptions();
+    const store = gateway.state.stores.payouts;
+    const getMany = store.getMany.bind(store);
+    store.getMany = async (ids) => {
+      await new Promise((r) => setTimeout(r, 400));
+      return getMany(ids);
+    };
+    try {
+      const { port } = new URL(secure.url);
+      const req = httpRequest({ host: '127.0.0.1', port: Number(port), path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` } });
+      req.on('error', () => undefined);
+      // No Content-Length: a chunked body, which the gateway reads under its cap and hands to Yoga.
+      req.end(JSON.stringify({ query: 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { status } }', variables: { id } }));
+      await until(() => live() === 1, 2_000, 'the subscription in its setup');
+      req.destroy();
+      await new Promise((r) => setTimeout(r, 800));
+      expect(live()).toBe(0);
+      expect(secure.logs.records().filter((r) => r['msg'] === 'request handler failed')).toEqual([]);
     } finally {
       store.getMany = getMany;
     }
