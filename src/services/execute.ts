@@ -177,14 +177,14 @@ async function acquiredExecute(
     // balance or the key before it replays a payout it made (zopay-api.md §9 #8): a refusal then says
     // nothing sure about the first attempt. Answering "quote used", "key reused" or "nothing was paid"
     // could start a second payment, so a resumed attempt's refusal keeps the outcome unknown (below).
-    if (!resumed && mapped instanceof IdempotencyKeyReusedError) {
-      // ZoPay already holds a payout for this key, made with other input: the gateway's record of the
-      // key is gone (Redis lost its data). That payout, not this answer, is the key's outcome: store
-      // nothing, so a retry of the original input is never told the key was reused (and to start over).
-      await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
-      throw mapped;
-    }
     if (!resumed && mapped instanceof BusinessError) {
+      if (mapped instanceof IdempotencyKeyReusedError) {
+        // ZoPay already holds a payout for this key, made with other input: the gateway's record of the
+        // key is gone (Redis lost its data). That payout, not this answer, is the key's outcome: store
+        // nothing, so a retry of the original input is never told the key was reused (and to start over).
+        await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
+        throw mapped;
+      }
       // ZoPay answered the first attempt: a definite business outcome, stored and replayed for this key.
       await complete({ v: 1, kind: 'error', code: mapped.code, message: mapped.message }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
       throw mapped;

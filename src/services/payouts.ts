@@ -299,7 +299,7 @@ export class PayoutService {
         // A final status never changes: a complete final record needs no upstream call, nor one ZoPay
         // has already contradicted (reading it again would only repeat the conflict).
         if (stored && isCompleteFinal(stored)) return stored;
-        const contradicted = stored && this.conflicted.get(id);
+        const contradicted = this.conflicted.get(id);
         if (stored && contradicted) return withStored(contradicted, stored);
         try {
           return await this.readThrough(id, stored?.status, deadline);

@@ -105,11 +105,15 @@ describe('exactly one payout per (caller, idempotency key)', () => {
 describe('upstream reads', () => {
   const DETAILS = 'query P($id: ID!) { payout(id: $id) { id status createdAt totalAmount } }';
   const gets = () => stack.sandbox.requests.filter((r) => r.route === 'get').length;
+  /** A fresh PROCESSING payout whose GETs ZoPay answers slowly (the read stays in flight meanwhile). */
+  async function slowlyReadPayout(key: string, times: number, delayMs: number): Promise<string> {
+    const id = (await execute(0, alice, await quote(alice), key)).data?.executeDisbursement.id as string;
+    stack.sandbox.faults.inject({ route: 'get', kind: 'slow', times, delayMs });
+    return id;
+  }
 
   it("share one GET among concurrent requests on an instance that need the same payout's details (each GET spends the merchant's ZoPay budget)", async () => {
-    const quoteId = await quote(alice);
-    const id = (await execute(0, alice, quoteId, 'shared-read-1')).data?.executeDisbursement.id as string;
-    stack.sandbox.faults.inject({ route: 'get', kind: 'slow', times: 1_000, delayMs: 300 });
+    const id = await slowlyReadPayout('shared-read-1', 1_000, 300);
     try {
       const before = gets();
       const results = await Promise.all(Array.from({ length: 20 }, () => gql<{ payout: { createdAt: string | null } }>(stack.gateways[0]?.url as string, DETAILS, { id }, alice)));
@@ -121,9 +125,7 @@ describe('upstream reads', () => {
   });
 
   it('make a fresh GET once a new status arrived while an older read was in flight (it may answer from before the change)', async () => {
-    const quoteId = await quote(alice);
-    const id = (await execute(0, alice, quoteId, 'shared-read-2')).data?.executeDisbursement.id as string;
-    stack.sandbox.faults.inject({ route: 'get', kind: 'slow', times: 1, delayMs: 500 });
+    const id = await slowlyReadPayout('shared-read-2', 1, 500);
     try {
       const before = gets();
       const early = gql(stack.gateways[0]?.url as string, DETAILS, { id }, alice);
