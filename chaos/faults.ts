@@ -73,7 +73,7 @@ export interface FaultDriverDeps {
   gatewayKills: number;
   /** Graceful gateway restarts (SIGTERM, wait for exit, start): a rolling deploy. */
   gatewayRestarts: number;
-  /** True while no request can reach ZoPay (every breaker open): rules would only pile up. */
+  /** True while no request can reach ZoPay (every breaker open or paused by a 429): rules would only pile up. */
   upstreamIdle?: () => boolean;
   log: (line: string) => void;
 }

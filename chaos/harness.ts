@@ -222,7 +222,7 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}, log: Logger 
       redisPauses: options.redisPauses,
       gatewayKills: options.gatewayKills,
       gatewayRestarts: options.gatewayRestarts,
-      upstreamIdle: () => monitor?.allBreakersOpen() ?? false,
+      upstreamIdle: () => monitor?.upstreamIdle() ?? false,
       log,
     });
     setMaxListeners(0, hardStop.signal);
@@ -462,7 +462,7 @@ function faultRows(
       note: `rules ${fired}/${injected}, magic number ${magicFired.get(kind) ?? 0}`,
     });
   }
-  if (log.skipped > 0) rows.push({ category: 'upstream', kind: 'rules skipped (ZoPay idle: 4 armed or every breaker open)', injected: log.skipped, fired: 0 });
+  if (log.skipped > 0) rows.push({ category: 'upstream', kind: 'rules skipped (ZoPay idle: 4 armed, or every instance with its breaker open or paused by a 429)', injected: log.skipped, fired: 0 });
   const phaseAt = (t: number) => log.webhookPhases.find((p) => t >= p.from && (p.to === undefined || t < p.to))?.faults ?? {};
   const delayed = deliveries.filter((d) => (phaseAt(d.createdAt).delayMs ?? 0) > 0).length;
   const duplicates = deliveries.reduce((n, d) => n + d.duplicatesSent, 0);

@@ -1,6 +1,7 @@
 /**
  * Polls each gateway's /readyz once a second during the run: how long each instance was unreachable,
- * had no Redis, or had its ZoPay circuit breaker open (readyz reports `upstream: false` then).
+ * had no Redis, had its ZoPay circuit breaker open, or was holding its ZoPay calls back after a 429
+ * (readyz shows both as `upstream: {circuit, pausedForMs}` without failing on them).
  */
 export interface InstanceHealth {
   name: string;
@@ -8,6 +9,8 @@ export interface InstanceHealth {
   unreachableS: number;
   storeDownS: number;
   breakerOpenS: number;
+  /** Seconds sampled while ZoPay's last 429 held the instance's calls back. */
+  pausedS: number;
   /** Times the breaker was seen going from closed to open. */
   breakerOpenings: number;
   /** When each opening was first seen and when the breaker was seen closed again (ms since epoch). */
@@ -18,10 +21,12 @@ export class HealthMonitor {
   readonly health: InstanceHealth[];
   private timer: NodeJS.Timeout | undefined;
   private readonly lastBreakerOpen: boolean[];
+  private readonly lastPaused: boolean[];
 
   constructor(private readonly instances: readonly { name: string; url: string }[]) {
-    this.health = instances.map((i) => ({ name: i.name, samples: 0, unreachableS: 0, storeDownS: 0, breakerOpenS: 0, breakerOpenings: 0, breakerPeriods: [] }));
+    this.health = instances.map((i) => ({ name: i.name, samples: 0, unreachableS: 0, storeDownS: 0, breakerOpenS: 0, pausedS: 0, breakerOpenings: 0, breakerPeriods: [] }));
     this.lastBreakerOpen = instances.map(() => false);
+    this.lastPaused = instances.map(() => false);
   }
 
   start(intervalMs = 1_000): void {
@@ -34,9 +39,9 @@ export class HealthMonitor {
     this.timer.unref();
   }
 
-  /** Every instance's breaker was open at the last sample: no request reaches ZoPay. */
-  allBreakersOpen(): boolean {
-    return this.lastBreakerOpen.every(Boolean);
+  /** At the last sample every instance had its breaker open or was paused by a 429: no request reaches ZoPay. */
+  upstreamIdle(): boolean {
+    return this.lastBreakerOpen.every((open, i) => open || this.lastPaused[i]);
   }
 
   stop(): void {
@@ -46,17 +51,19 @@ export class HealthMonitor {
   private async sample(url: string, i: number, seconds: number): Promise<void> {
     const h = this.health[i] as InstanceHealth;
     h.samples++;
-    let checks: Record<string, unknown> | undefined;
+    let body: { checks?: Record<string, unknown>; upstream?: { circuit?: unknown; pausedForMs?: unknown } };
     try {
       const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(900) });
-      const body = (await res.json()) as { checks?: Record<string, unknown> };
-      checks = body.checks ?? {};
+      body = (await res.json()) as typeof body;
     } catch {
       h.unreachableS += seconds;
       return;
     }
-    if (checks['store'] === false) h.storeDownS += seconds;
-    const open = checks['upstream'] === false;
+    if (body.checks?.['store'] === false) h.storeDownS += seconds;
+    const open = body.upstream?.circuit === 'open';
+    const paused = typeof body.upstream?.pausedForMs === 'number' && body.upstream.pausedForMs > 0;
+    this.lastPaused[i] = paused;
+    if (paused) h.pausedS += seconds;
     if (open) h.breakerOpenS += seconds;
     if (open && !this.lastBreakerOpen[i]) {
       h.breakerOpenings++;

@@ -75,9 +75,9 @@ export function formatReport(r: ChaosReport): string {
     out.push('Gateway health (sampled from /readyz every second)');
     out.push(
       table(
-        ['instance', 'samples', 'unreachable s', 'Redis down s', 'breaker open s', 'breaker openings'],
-        r.health.map((h) => [h.name, h.samples, h.unreachableS.toFixed(0), h.storeDownS.toFixed(0), h.breakerOpenS.toFixed(0), h.breakerOpenings]),
-        ['l', 'r', 'r', 'r', 'r', 'r'],
+        ['instance', 'samples', 'unreachable s', 'Redis down s', 'breaker open s', 'breaker openings', '429 pause s'],
+        r.health.map((h) => [h.name, h.samples, h.unreachableS.toFixed(0), h.storeDownS.toFixed(0), h.breakerOpenS.toFixed(0), h.breakerOpenings, h.pausedS.toFixed(0)]),
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
     );
   }

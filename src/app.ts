@@ -31,6 +31,11 @@ export interface AppDeps {
   routes?: Record<string, RouteHandler>;
   /** Readiness checks; each rejects or returns false when not ready. */
   readiness?: Record<string, () => Promise<boolean>>;
+  /**
+   * Shown by /readyz without deciding it: the state of a dependency every instance shares (ZoPay), which
+   * a load balancer must not act on (it would take every instance out at once).
+   */
+  readinessInfo?: () => Record<string, unknown>;
   yogaPlugins?: Plugin[];
   /** Per subscriber per event: whether its result was shared (one execution per selection and event). */
   onSubscriptionEvent?: SubscriptionEventHook;
@@ -163,7 +168,7 @@ export function buildApp(deps: AppDeps): App {
       }),
     );
     const ok = Object.values(checks).every(Boolean);
-    sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
+    sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks, ...deps.readinessInfo?.() });
   }
 
   const ws = attachGraphQLWs({

@@ -139,10 +139,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         res.end(body);
       },
     },
+    // Ready = this instance can serve: it accepts work and reaches Redis. ZoPay's health is reported, not
+    // gated on: every instance shares ZoPay, so an open breaker would take them all out of the load
+    // balancer at once, and with them the reads, subscriptions and webhooks that need no ZoPay call (an
+    // execute fails fast on its own with UPSTREAM_UNAVAILABLE meanwhile).
     readiness: {
       store: () => state.ping(),
-      upstream: async () => breaker.state !== 'open',
     },
+    readinessInfo: () => ({ upstream: { circuit: breaker.state, pausedForMs: zopay.pausedForMs() } }),
     onClose: async () => {
       await payouts.close();
       await transport.close();

@@ -65,6 +65,11 @@ export class ZoPayClient implements ZoPayApi {
    * after sending, and for an execute its outcome would be unknown. A tenth of the operation deadline,
    * at most a second.
    */
+  /** How long ZoPay's last 429 still holds this instance's calls back (0 when it does not). */
+  pausedForMs(): number {
+    return Math.max(0, this.pausedUntil - this.clock.now());
+  }
+
   private get answerMargin(): number {
     return Math.min(MAX_ANSWER_MARGIN_MS, this.policy.operationDeadlineMs / 10);
   }

@@ -1,5 +1,6 @@
 /**
- * What operators see: /healthz, /readyz (Redis reachable, breaker not open), /metrics (Prometheus text a
+ * What operators see: /healthz, /readyz (accepting and Redis reachable; ZoPay's breaker and 429 pause shown
+ * but not gated on), /metrics (Prometheus text a
  * scraper can parse, with operations, upstream calls, retries, breaker, webhooks, connections,
  * subscriptions and Redis errors).
  */
@@ -24,9 +25,15 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function readyz(): Promise<{ status: number; body: { status: string; checks: Record<string, boolean> } }> {
+interface ReadyzBody {
+  status: string;
+  checks: Record<string, boolean>;
+  upstream: { circuit: string; pausedForMs: number };
+}
+
+async function readyz(): Promise<{ status: number; body: ReadyzBody }> {
   const res = await fetch(`${stack.url}/readyz`);
-  return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, boolean> } };
+  return { status: res.status, body: (await res.json()) as ReadyzBody };
 }
 
 /** Parses the Prometheus text format strictly enough to catch anything a scraper would choke on. */
@@ -78,7 +85,8 @@ describe('health and readiness', () => {
     const r = await readyz();
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('ready');
-    expect(Object.values(r.body.checks).every(Boolean)).toBe(true);
+    expect(r.body.checks).toEqual({ accepting: true, store: true });
+    expect(r.body.upstream).toEqual({ circuit: 'closed', pausedForMs: 0 });
   });
 });
 
@@ -217,14 +225,16 @@ describe('readiness follows its dependencies', () => {
     await waitFor(async () => (await readyz()).status === 200, 10_000, 'ready again');
   });
 
-  it('breaker open: /readyz 503 naming upstream, zopay_circuit_state 2, and a quote fails fast without reaching ZoPay', async () => {
+  it('breaker open: /readyz still 200 and shows it, zopay_circuit_state 2, and a quote fails fast without reaching ZoPay', async () => {
     stack.sandbox.faults.inject({ route: 'quote', kind: 'http500', times: 50 });
     try {
       for (let i = 0; i < 10 && stack.gateway.breaker.state !== 'open'; i++) await gql(stack.url, QUOTE, quoteInput(), token);
       expect(stack.gateway.breaker.state).toBe('open');
+      // Every instance shares ZoPay: a load balancer acting on this would take them all out at once.
       const r = await readyz();
-      expect(r.status).toBe(503);
-      expect(r.body.checks['upstream']).toBe(false);
+      expect(r.status).toBe(200);
+      expect(r.body.checks).toEqual({ accepting: true, store: true });
+      expect(r.body.upstream.circuit).toBe('open');
       expect(total((await scrape()).series, 'zopay_circuit_state')).toBe(2);
 
       const before = stack.sandbox.requests.length;
@@ -236,6 +246,24 @@ describe('readiness follows its dependencies', () => {
       expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
     } finally {
       stack.sandbox.faults.clear();
+    }
+  });
+
+  it('a ZoPay 429 pause shows on /readyz, which stays 200: the instance still serves reads, subscriptions and webhooks', async () => {
+    // An instance of its own: the pause holds back every ZoPay call of the instance for 30 s.
+    const paused = await startSecureStack({ env: { REDIS_URL: redis.url } });
+    try {
+      paused.sandbox.faults.inject({ route: 'quote', kind: 'rate429', times: 1, retryAfterSeconds: 30 });
+      const res = await gql(paused.url, QUOTE, quoteInput(), await paused.token('ops-paused'));
+      expect(res.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+      const r = await fetch(`${paused.url}/readyz`);
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as ReadyzBody;
+      expect(body.upstream.circuit).toBe('closed');
+      expect(body.upstream.pausedForMs).toBeGreaterThan(20_000);
+      expect(body.upstream.pausedForMs).toBeLessThanOrEqual(30_000);
+    } finally {
+      await paused.close();
     }
   });
 });
