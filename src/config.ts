@@ -110,7 +110,7 @@ export interface Config {
     operationDeadlineMs: number;
     maxAttempts: number;
     rateLimitPerMinute: number;
-    /** Consecutive upstream failures (5xx, timeouts, connection errors) that open the circuit. */
+    /** Upstream failures (5xx, timeouts, connection errors) among the recent answers that open the circuit, if at least half. */
     breakerFailures: number;
     breakerCooldownMs: number;
   };

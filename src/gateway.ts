@@ -65,7 +65,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     headersTimeoutMs: config.zopay.requestTimeoutMs,
     bodyTimeoutMs: config.zopay.requestTimeoutMs,
   });
-  const breaker = new CircuitBreaker({ clock, failureThreshold: config.zopay.breakerFailures, coolDownMs: config.zopay.breakerCooldownMs });
+  const breaker = new CircuitBreaker({
+    clock,
+    failureThreshold: config.zopay.breakerFailures,
+    coolDownMs: config.zopay.breakerCooldownMs,
+    onStateChange: (change) => {
+      if (change.state === 'closed') log.warn('ZoPay circuit breaker closed: the probe got an answer');
+      else if (change.probe) log.error({ coolDownMs: config.zopay.breakerCooldownMs }, 'ZoPay circuit breaker re-opened: the probe failed');
+      else log.error({ failures: change.failures, answers: change.answers, coolDownMs: config.zopay.breakerCooldownMs }, 'ZoPay circuit breaker opened: most of ZoPay\'s recent answers were failures; ZoPay calls fail fast until a probe gets through');
+    },
+  });
   const zopay = new ZoPayClient({
     transport,
     credentials: { apiKey: config.zopay.apiKey, apiSecret: config.zopay.apiSecret, origin: config.zopay.origin },

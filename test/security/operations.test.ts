@@ -235,6 +235,11 @@ describe('readiness follows its dependencies', () => {
       expect(r.status).toBe(200);
       expect(r.body.checks).toEqual({ accepting: true, store: true });
       expect(r.body.upstream.circuit).toBe('open');
+      // Operators read why in the log: once, at error level, with the count that opened it.
+      const opened = stack.logs.records().filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('ZoPay circuit breaker opened'));
+      expect(opened).toHaveLength(1);
+      expect(opened[0]).toMatchObject({ level: 50, coolDownMs: stack.config.zopay.breakerCooldownMs });
+      expect(opened[0]?.['failures']).toBeGreaterThanOrEqual(stack.config.zopay.breakerFailures);
       expect(total((await scrape()).series, 'zopay_circuit_state')).toBe(2);
 
       const before = stack.sandbox.requests.length;
