@@ -156,9 +156,13 @@ async function acquiredExecute(
   };
 
   // Checks that need no upstream call: the quote must be this caller's, unexpired, for this recipient.
-  // Skipped when resuming an attempt that may have reached ZoPay: only ZoPay knows whether it paid (its
-  // replay of the same key answers), and a quote that expired since must not hide a payout that exists.
-  const local = resumed ? undefined : localRejection(quote, viewer, input, clock.now());
+  // A resumed attempt follows one that may have reached ZoPay: only ZoPay knows whether it paid (its
+  // replay of the same key answers), so a quote that expired since, or whose record is gone, must not
+  // hide a payout that exists. Whose quote it is and for whom never change, though, and the earlier
+  // attempt had the same caller, quote and recipient (the key's fingerprint): if these checks fail now
+  // they failed then, and nothing was sent. They run either way, or a claim left locked (a crash, a lost
+  // Redis reply) would let a caller pay out someone else's quote by retrying after the lock expired.
+  const local = localRejection(quote, viewer, input, clock.now(), resumed);
   if (local) {
     // Nothing was sent: release rather than store, so a corrected retry is not pinned to this answer.
     await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
@@ -222,10 +226,15 @@ async function acquiredExecute(
   return payout;
 }
 
-/** Why an execute can be refused without asking ZoPay (nothing is sent in that case). */
-function localRejection(quote: QuoteRecord | undefined, viewer: Viewer, input: ExecuteInput, now: number): BusinessError | undefined {
-  if (!quote || quote.owner !== viewer.sub) return new QuoteNotFoundError();
-  if (Date.parse(quote.expiresAt) <= now) return new QuoteExpiredError();
+/**
+ * Why an execute can be refused without asking ZoPay (nothing is sent in that case). For a resumed
+ * attempt only what cannot have changed since the earlier attempt counts: a record that is gone (expired,
+ * or lost with Redis's data) or a quote that expired since says nothing about what that attempt did.
+ */
+function localRejection(quote: QuoteRecord | undefined, viewer: Viewer, input: ExecuteInput, now: number, resumed: boolean): BusinessError | undefined {
+  if (!quote) return resumed ? undefined : new QuoteNotFoundError();
+  if (quote.owner !== viewer.sub) return new QuoteNotFoundError();
+  if (!resumed && Date.parse(quote.expiresAt) <= now) return new QuoteExpiredError();
   if (quote.recipientMsisdn !== input.recipientMsisdn) return new InvalidRecipientError('The recipient does not match the quote recipient.');
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { EXECUTE, QUOTE, gql, quoteInput, startStack, type TestStack } from '../helpers/gateway.js';
+import { idempotencyScope, inputFingerprint } from '../../src/services/execute.js';
 
 let redis: RedisServerHandle;
 let stack: TestStack;
@@ -184,5 +185,57 @@ describe('unknown outcomes are never failures', () => {
     // The client's own retry (same ZoPay key) recovers within the deadline.
     expect(res.data?.executeDisbursement.__typename).toBe('Payout');
     expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+  });
+});
+
+describe('a retry that takes over a claim left locked (its attempt crashed, or its Redis reply was lost)', () => {
+  /** What an instance leaves behind when it dies, or loses Redis's reply, right after claiming the key. */
+  async function abandonedClaim(sub: string, idempotencyKey: string, quoteId: string, msisdn: string): Promise<void> {
+    const begun = await stack.gateway.state.stores.idempotency.begin({
+      scope: idempotencyScope(sub, idempotencyKey),
+      fingerprint: inputFingerprint({ quoteId, idempotencyKey, recipientMsisdn: msisdn }),
+      lockOwner: 'a-dead-instance:1',
+      lockTtlMs: 100,
+      recordTtlSeconds: 3600,
+    });
+    expect(begun.kind).toBe('acquired');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+
+  it("still refuses another caller's quote, sending nothing: the retry cannot pay out someone else's quote", async () => {
+    const bob = await stack.token('bob');
+    const alicesQuote = await quote(alice);
+    await abandonedClaim('bob', 'bob-takes-1', alicesQuote, '+237670000005');
+    const before = executes().length;
+    const bobs = await execute(0, bob, alicesQuote, 'bob-takes-1');
+    expect(bobs.data?.executeDisbursement.__typename).toBe('QuoteNotFoundError');
+    expect(executes().length).toBe(before);
+    // Alice's quote is untouched: she pays it out.
+    const hers = await execute(1, alice, alicesQuote, 'alice-own-1');
+    expect(hers.data?.executeDisbursement.__typename).toBe('Payout');
+    expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === alicesQuote)).toHaveLength(1);
+  });
+
+  it('still refuses a recipient other than the quote\'s, sending nothing', async () => {
+    const quoteId = await quote(alice, '+237670000005');
+    await abandonedClaim('alice', 'wrong-recipient-1', quoteId, '+237670000001');
+    const before = executes().length;
+    const res = await execute(0, alice, quoteId, 'wrong-recipient-1', '+237670000001');
+    expect(res.data?.executeDisbursement.__typename).toBe('InvalidRecipientError');
+    expect(executes().length).toBe(before);
+  });
+
+  it('asks ZoPay when the quote has expired since: the earlier attempt may have paid', async () => {
+    const quoteId = await quote(alice);
+    await abandonedClaim('alice', 'expired-since-1', quoteId, '+237670000005');
+    await stack.gateway.state.stores.quotes.put(
+      { quoteId, owner: 'alice', recipientMsisdn: '+237670000005', expiresAt: new Date(Date.now() - 1000).toISOString() },
+      3600,
+    );
+    const before = executes().length;
+    const res = await execute(0, alice, quoteId, 'expired-since-1');
+    // The sandbox's quote is still valid, so ZoPay pays (or would replay the earlier attempt's payout).
+    expect(executes().length).toBe(before + 1);
+    expect(res.data?.executeDisbursement.__typename).toBe('Payout');
   });
 });
