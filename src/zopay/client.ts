@@ -225,9 +225,9 @@ export class ZoPayClient implements ZoPayApi {
     signal: AbortSignal | undefined,
   ): Promise<T> {
     let startedAt = this.clock.now();
-    const pause = this.pausedUntil - startedAt;
-    if (pause > 0) {
-      // ZoPay's last 429 asked this key to wait (§6.4): nothing is sent before then, whichever call asks.
+    // ZoPay's last 429 asked this key to wait (§6.4): nothing is sent before then, whichever call asks. A
+    // 429 that comes while this call waits may push the pause further: look again after each wait.
+    for (let pause = this.pausedUntil - startedAt; pause > 0; pause = this.pausedUntil - startedAt) {
       // A call is sent after the wait only with time left for ZoPay to answer: an execute sent with a few
       // milliseconds to go would time out after sending, and its outcome would be unknown.
       if (startedAt + pause + this.answerMargin >= deadline) {

@@ -195,6 +195,33 @@ describe('ZoPayClient: retries', () => {
     expect(sleeps).toEqual([30_000]);
   });
 
+  it('waits again when a 429 that came during its wait pushed the pause further', async () => {
+    let answerInFlight: (r: ReturnType<typeof reply>) => void = () => undefined;
+    const inFlight = new Promise<ReturnType<typeof reply>>((resolve) => (answerInFlight = resolve));
+    let inFlightCall: Promise<unknown> = Promise.resolve();
+    const waits: number[] = [];
+    const { client, transport, clock } = setup([() => inFlight, reply(429, {}, { retry_after: '1' }), QUOTED], {
+      sleep: async (ms) => {
+        waits.push(ms);
+        if (waits.length === 1) {
+          // While this call waits out the first pause, the call sent before it gets its own 429: 4 s.
+          answerInFlight(reply(429, {}, { retry_after: '4' }));
+          await inFlightCall.catch(() => undefined);
+        }
+        clock.t += ms;
+      },
+    });
+    const t0 = clock.t;
+    inFlightCall = client.executeDisbursement(EXECUTE, { deadline: t0 + 3_000 });
+    // Another call meets a 429 asking for 1 s, and cannot wait for it.
+    expect(await rejection(client.createQuote(QUOTE, { deadline: t0 + 1_500 }))).toBeInstanceOf(ZoPayRateLimitError);
+    // A third call can wait: it must not go out before the longer pause has passed.
+    await expect(client.createQuote(QUOTE, { deadline: t0 + 60_000 })).resolves.toMatchObject({ id: 'q-1' });
+    expect(waits).toEqual([1_000, 3_000]);
+    expect(clock.t).toBeGreaterThanOrEqual(t0 + 4_000);
+    expect(transport.requests).toHaveLength(3);
+  });
+
   it("does not resend after its own 429's wait when less than a second would be left for the answer", async () => {
     const { client, transport, sleeps, clock } = setup([reply(429, {}, { retry_after: '4' }), EXECUTED]);
     const err = await rejection(client.executeDisbursement(EXECUTE, { deadline: clock.t + 4_500 }));
