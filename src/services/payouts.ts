@@ -304,8 +304,12 @@ export class PayoutService {
         try {
           return await this.readThrough(id, stored?.status, deadline);
         } catch (err) {
-          if (err instanceof ZoPayNotFoundError) return null;
-          throw this.translate(err, 'read');
+          if (!(err instanceof ZoPayNotFoundError)) throw this.translate(err, 'read');
+          if (!stored) return null;
+          // ZoPay accepted it (or told us of it), so it exists: its read side may lag the write. "No such
+          // payout" would tell its owner a payout that may be paying does not exist.
+          this.deps.log.warn({ payoutId: id, stored: stored.status }, 'ZoPay does not find a payout the gateway has recorded; serving the record');
+          return stored;
         }
       }),
     );
@@ -356,7 +360,10 @@ export class PayoutService {
         },
         { deadline: this.deadline() },
       );
-      return { items: page.payouts, totalCount: page.total, hasNextPage: page.hasMore };
+      // Each item as `payout(id)` would serve it: recorded monotonically, never older than what the
+      // gateway knows, and a stored final kept against a list that contradicts it.
+      const items = await Promise.all(page.payouts.map((p) => this.recordSnapshot(p)));
+      return { items, totalCount: page.total, hasNextPage: page.hasMore };
     } catch (err) {
       throw this.translate(err, 'read');
     }

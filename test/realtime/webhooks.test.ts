@@ -127,9 +127,32 @@ describe('POST /webhooks/zopay', () => {
       expect(again.data?.payout).toMatchObject({ status: 'FAILED', gatewayFee: expect.any(String), completedAt: null });
     }
     expect(gets()).toBe(getsBefore);
+    // The back office's list (ZoPay's own list, which says SUCCESS) shows the same: the stored final.
+    const ops = await stack.token('ops-conflict', 'payouts:read');
+    const listed = await gql<{ payouts: { edges: { node: { id: string; status: string; completedAt: string | null } }[] } }>(
+      stack.gateway.url,
+      'query { payouts(first: 100) { edges { node { id status completedAt } } } }',
+      {},
+      ops,
+    );
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data?.payouts.edges.find((e) => e.node.id === id)?.node).toEqual({ id, status: 'FAILED', completedAt: null });
     expect(await conflicts()).toEqual({ webhook: before.webhook + 1, read: before.read + 1 });
     await new Promise((r) => setTimeout(r, 200));
     expect(channelEvents(id)).toBe(1);
+  });
+
+  it("serves a payout it recorded when ZoPay's read does not find it (a read side lagging the write): not null", async () => {
+    // What an accepted execute leaves (status and owner), for a payout ZoPay's GET answers 404 to.
+    const id = 'po_read_lag_1';
+    const { payouts, owners } = stack.gateway.state.stores;
+    await payouts.apply({ id, status: 'PROCESSING', rawStatus: 'PROCESSING', source: 'execute', gatewayReference: 'REF-LAG' });
+    await owners.setOwner(id, 'webhook-app');
+    const gets = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
+    const res = await gql<{ payout: { id: string; status: string } | null }>(stack.gateway.url, PAYOUT, { id }, token);
+    expect(gets()).toBe(1);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.payout).toMatchObject({ id, status: 'PROCESSING' });
   });
 
   it('keys a delivery id too long for a store key by its hash (retries stay duplicates), and ignores a payout id longer than any it records', async () => {
