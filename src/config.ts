@@ -20,7 +20,8 @@ const optionalUrl = (protocols: RegExp) =>
     z
       .string()
       .url()
-      .refine((v) => protocols.test(new URL(v).protocol), { message: 'unsupported URL scheme' })
+      // A value zod's url() refused already has its issue; the refinement still runs and must not throw.
+      .refine((v) => !URL.canParse(v) || protocols.test(new URL(v).protocol), { message: 'unsupported URL scheme' })
       .optional(),
   );
 const csv = z
@@ -185,6 +186,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ['ZOPAY_API_KEY', SANDBOX_DEFAULTS.apiKey],
       ['ZOPAY_API_SECRET', SANDBOX_DEFAULTS.apiSecret],
       ['ZOPAY_WEBHOOK_SECRET', SANDBOX_DEFAULTS.webhookSecret],
+      // Signed into every request: ZoPay refuses a merchant's calls from an origin it does not know.
+      ['ZOPAY_ORIGIN', SANDBOX_DEFAULTS.origin],
     ];
     for (const [name, def] of sandboxValues) {
       if (e[name] === def) problems.push(`${name}: must be set to your real ZoPay value in production`);

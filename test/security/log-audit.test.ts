@@ -248,6 +248,7 @@ describe('the logger itself redacts what a careless log call would leak', () => 
     ZOPAY_API_KEY: SECRETS.apiKey,
     ZOPAY_API_SECRET: SECRETS.apiSecret,
     ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
+    ZOPAY_ORIGIN: SECRETS.origin,
     AUTH_JWT_SECRET: SECRETS.jwtSecret,
   });
   const bearer = `Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.${'s'.repeat(43)}`;
