@@ -152,6 +152,8 @@ export function payoutStatusStream(opts: {
   /**
    * Ends the stream with an error, not a completion: `complete` promises the final status was
    * delivered, so a stream cut short (shutdown, token expiry) must tell the client to subscribe again.
+   * graphql-ws sends it as an error; GraphQL over SSE has no such event, so Yoga sends a result carrying
+   * the error and then `complete` (the README says how to read that).
    */
   const fail = (err: Error): void => {
     if (finished && !waiter) return;
