@@ -45,6 +45,8 @@ export function renderLocalGraphiQL(opts: Parameters<typeof renderGraphiQL>[0]):
     : '';
   return renderGraphiQL(opts)
     .replace(/https:\/\/unpkg\.com\/@graphql-yoga\/graphiql@[^/]+\/dist\//g, GRAPHIQL_ASSET_PREFIX)
-    .replace(/<link rel="icon" href="[^"]*">/, '')
+    // No request leaves for another host: Yoga's page takes its icon from GitHub (minified, unquoted).
+    .replace(/<link rel=["']?icon["']?[^>]*>/, '')
+    .replace('Loading __TITLE__...', 'Loading…')
     .replace('<head>', `<head>${seed}`);
 }

@@ -23,7 +23,10 @@ describe('npm start with no configuration', () => {
     const html = await res.text();
     expect(html).toContain('ExecuteDisbursement');
     expect(html).toContain(running.gateway.devToken as string);
+    // Nothing is fetched from another host, GraphiQL's files nor its icon.
+    expect(html).not.toMatch(/(src|href)=["']?https?:/);
     expect(html).not.toContain('unpkg.com');
+    expect(html).not.toContain('__TITLE__');
     const script = await fetch(`${running.gateway.url}/graphiql/yoga-graphiql.umd.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toContain('javascript');
