@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
 import { canReadAll, canSeePayout } from '../auth/viewer.js';
-import { ZoPayAuthenticationError, ZoPayForbiddenError, ZoPayNotFoundError } from '../zopay/errors.js';
+import { ZoPayAuthenticationError, ZoPayForbiddenError, ZoPayNotFoundError, ZoPayRateLimitError } from '../zopay/errors.js';
+import { BudgetExhaustedError } from '../stores/errors.js';
 import { isFinalStatus, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
 import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
 import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
@@ -304,6 +305,9 @@ export class PayoutService {
         try {
           return await this.readThrough(id, stored?.status, deadline);
         } catch (err) {
+          // Reads leave the last of the merchant's ZoPay budget to payments (and wait out a 429 like any
+          // call): a reader then gets what the gateway knows, which webhooks keep current, not an error.
+          if (stored && (err instanceof BudgetExhaustedError || err instanceof ZoPayRateLimitError)) return stored;
           if (!(err instanceof ZoPayNotFoundError)) throw this.translate(err, 'read');
           if (!stored) return null;
           // ZoPay accepted it (or told us of it), so it exists: its read side may lag the write. "No such

@@ -15,6 +15,8 @@ export function validateRateLimit(input: RateLimitInput): number {
   const cost = input.cost ?? 1;
   assertPositiveInt('cost', cost);
   if (cost > input.limit) throw new TypeError('cost must not exceed limit');
+  const keepFree = input.keepFree ?? 0;
+  if (!Number.isInteger(keepFree) || keepFree < 0 || cost + keepFree > input.limit) throw new TypeError('keepFree must be a whole number, cost + keepFree at most limit');
   return cost;
 }
 
@@ -22,11 +24,12 @@ export type GcraStep =
   | { allowed: true; remaining: number; tat: number; ttlMs: number }
   | { allowed: false; retryAfterMs: number };
 
-export function gcra(storedTat: number | undefined, now: number, limit: number, windowMs: number, cost: number): GcraStep {
+export function gcra(storedTat: number | undefined, now: number, limit: number, windowMs: number, cost: number, keepFree = 0): GcraStep {
   const interval = windowMs / limit;
   const tat = Math.max(storedTat ?? now, now);
   const newTat = tat + interval * cost;
-  const allowAt = newTat - windowMs;
+  // Allowed only if `keepFree` more would fit after it; charged `cost` alone.
+  const allowAt = newTat + interval * keepFree - windowMs;
   if (allowAt - now > GCRA_EPSILON_MS) {
     return { allowed: false, retryAfterMs: Math.max(1, Math.ceil(allowAt - now - GCRA_EPSILON_MS)) };
   }

@@ -154,6 +154,11 @@ export interface RateLimitInput {
   windowMs: number;
   /** Default 1; must not exceed `limit`. */
   cost?: number;
+  /**
+   * Slots this request must leave free (default 0): it is refused while fewer than `cost + keepFree` are
+   * free, and charged `cost` only. Lower-priority requests use it so that they never take the last slots.
+   */
+  keepFree?: number;
 }
 
 export type RateLimitResult = { allowed: true; remaining: number } | { allowed: false; retryAfterMs: number };

@@ -15,24 +15,38 @@ export interface UpstreamBudgetOptions {
   key?: string;
 }
 
+/**
+ * What a ZoPay call is for. Quotes and executes move money; reads (a payout, a list, a reconciliation)
+ * only refresh what the gateway shows, and never take the last slots of the budget: however often
+ * clients read or poll, payments still find room.
+ */
+export type UpstreamPriority = 'payment' | 'read';
+
+/** The share of the budget reads leave to payments. */
+export const PAYMENT_RESERVE = 0.3;
+
 export interface UpstreamBudget {
   /**
    * Takes one upstream request slot, waiting while the budget is momentarily exhausted. Rejects with
    * BudgetExhaustedError when no slot frees up before min(deadline, now + maxQueueMs), and with
-   * StoreUnavailableError when the limiter cannot be reached (nothing was sent).
+   * StoreUnavailableError when the limiter cannot be reached (nothing was sent). A read is refused while
+   * fewer than PAYMENT_RESERVE of the slots are free.
    */
-  acquire(deadline: number): Promise<void>;
+  acquire(deadline: number, priority?: UpstreamPriority): Promise<void>;
 }
 
 export function createUpstreamBudget(opts: UpstreamBudgetOptions): UpstreamBudget {
   const key = opts.key ?? 'zopay-upstream';
   const clock = opts.clock ?? Date;
-  const take = () => opts.limiter.take({ key, limit: opts.limitPerMinute, windowMs: 60_000 });
+  const limit = opts.limitPerMinute;
+  const readKeepFree = Math.min(limit - 1, Math.ceil(limit * PAYMENT_RESERVE));
+  const take = (priority: UpstreamPriority) =>
+    opts.limiter.take({ key, limit, windowMs: 60_000, ...(priority === 'read' ? { keepFree: readKeepFree } : {}) });
   return {
-    async acquire(deadline: number): Promise<void> {
+    async acquire(deadline: number, priority: UpstreamPriority = 'payment'): Promise<void> {
       const cutoff = Math.min(deadline, clock.now() + opts.maxQueueMs);
       for (;;) {
-        const result = await take();
+        const result = await take(priority);
         if (result.allowed) return;
         const now = clock.now();
         // Another waiter may win the slot we waited for: loop, never past the cutoff.

@@ -52,9 +52,10 @@ export interface ZoPayClientOptions {
   breaker?: Pick<CircuitBreaker, 'acquire' | 'record'>;
   /**
    * Shared upstream rate budget, awaited before every attempt. Throwing (e.g. a ZoPayRateLimitError when
-   * no slot frees up before the deadline) ends the call with that error; nothing is sent.
+   * no slot frees up before the deadline) ends the call with that error; nothing is sent. `priority`
+   * says whether the call moves money (quote, execute) or only reads.
    */
-  budget?: { acquire(deadline: number): Promise<void> };
+  budget?: { acquire(deadline: number, priority: 'payment' | 'read'): Promise<void> };
   /** Default: a timer that rejects when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Called after every attempt, for logs and metrics; carries no secrets or MSISDNs. Throwing is ignored. */

@@ -32,6 +32,8 @@ interface CallSpec<T> {
   body?: object;
   /** Whether repeating the request cannot act twice (see retry.ts). */
   idempotent: boolean;
+  /** Reads leave the shared budget's last slots to quotes and executes (upstream-budget.ts). */
+  priority: 'payment' | 'read';
   parse(res: TransportResponse, nowMs: number): T;
   correlationIdOf?(value: T): string | undefined;
 }
@@ -107,6 +109,7 @@ export class ZoPayClient implements ZoPayApi {
         },
         // A quote POST has no idempotency key: after an unknown outcome a retry could create a second quote.
         idempotent: false,
+        priority: 'payment',
         parse: (res, nowMs) => parseQuoteResponse(res.body, { ...req, recipientMsisdn: msisdn }, nowMs),
       },
       opts,
@@ -126,6 +129,7 @@ export class ZoPayClient implements ZoPayApi {
         },
         // Every attempt carries the same idempotency_key, so ZoPay pays out at most once.
         idempotent: true,
+        priority: 'payment',
         parse: (res) => parseExecuteResponse(res.body),
         correlationIdOf: (p) => p.correlationId,
       },
@@ -141,6 +145,7 @@ export class ZoPayClient implements ZoPayApi {
         method: 'GET',
         path: `/api/v1/disbursements/${encodeURIComponent(id)}`,
         idempotent: true,
+        priority: 'read',
         parse: (res) => parseGetPayoutResponse(res.body),
       },
       opts,
@@ -165,6 +170,7 @@ export class ZoPayClient implements ZoPayApi {
         path: '/api/v1/disbursements',
         query,
         idempotent: true,
+        priority: 'read',
         parse: (res) => parseListPayoutsResponse(res.body, { limit, offset }),
       },
       opts,
@@ -246,7 +252,7 @@ export class ZoPayClient implements ZoPayApi {
     }
     if (this.budget) {
       try {
-        await this.budget.acquire(deadline - this.answerMargin);
+        await this.budget.acquire(deadline - this.answerMargin, spec.priority);
       } catch (err) {
         this.breaker.record('ignored');
         this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(err) });

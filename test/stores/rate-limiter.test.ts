@@ -44,9 +44,27 @@ describe.each(IMPLEMENTATIONS)('rate limiter (%s)', (kind) => {
     expect(results[3]).toEqual({ allowed: false, retryAfterMs: 334 });
   });
 
+  it('keeps `keepFree` slots for others: such a request stops while they are all that is left, and is charged its cost alone', async () => {
+    const { stores, clock } = h();
+    const low = () => stores.rateLimiter.take({ key: 'reserve', limit: 10, windowMs: 60_000, keepFree: 3 });
+    const high = () => stores.rateLimiter.take({ key: 'reserve', limit: 10, windowMs: 60_000 });
+    const lows = [];
+    for (let i = 0; i < 8; i++) lows.push(await low());
+    expect(lows.map((r) => r.allowed)).toEqual([true, true, true, true, true, true, true, false]);
+    // The 8th would leave only 2 free: it may go when one more slot has refilled (6 s at 10 a minute).
+    expect(lows[7]).toEqual({ allowed: false, retryAfterMs: 6_000 });
+    // The kept slots are there for the others.
+    const highs = [];
+    for (let i = 0; i < 4; i++) highs.push(await high());
+    expect(highs.map((r) => r.allowed)).toEqual([true, true, true, false]);
+    clock.advance(6_000 * 4);
+    await expect(low()).resolves.toEqual({ allowed: true, remaining: 3 });
+  });
+
   it('rejects a cost above the limit as a programming error', async () => {
     const { stores } = h();
     await expect(stores.rateLimiter.take({ key: 'k', limit: 2, windowMs: 1_000, cost: 3 })).rejects.toThrow(TypeError);
+    await expect(stores.rateLimiter.take({ key: 'k', limit: 2, windowMs: 1_000, keepFree: 2 })).rejects.toThrow(TypeError);
   });
 });
 
@@ -83,6 +101,17 @@ describe.each(IMPLEMENTATIONS)('upstream budget (%s)', (kind) => {
     expect(err).toBeInstanceOf(BudgetExhaustedError);
     expect(err).toMatchObject({ code: 'UPSTREAM_BUDGET_EXHAUSTED', retryAfterSeconds: 30 });
     expect(sleeps).toEqual([]);
+  });
+
+  it('leaves the last 30 % of the budget to payments: reads are refused there, quotes and executes still pass', async () => {
+    const harness = h();
+    const b = createUpstreamBudget({ limiter: harness.stores.rateLimiter, limitPerMinute: 10, maxQueueMs: 0, sleep: async () => undefined, clock: harness.clock });
+    const deadline = harness.clock.now() + 60_000;
+    for (let i = 0; i < 7; i++) await b.acquire(deadline, 'read');
+    const refused = await b.acquire(deadline, 'read').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BudgetExhaustedError);
+    for (let i = 0; i < 3; i++) await b.acquire(deadline, 'payment');
+    await expect(b.acquire(deadline)).rejects.toBeInstanceOf(BudgetExhaustedError);
   });
 
   it('never waits past the caller’s deadline', async () => {

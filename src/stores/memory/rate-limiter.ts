@@ -11,7 +11,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async take(input: RateLimitInput): Promise<RateLimitResult> {
     const cost = validateRateLimit(input);
-    const step = gcra(this.tats.get(input.key), this.clock.now(), input.limit, input.windowMs, cost);
+    const step = gcra(this.tats.get(input.key), this.clock.now(), input.limit, input.windowMs, cost, input.keepFree);
     if (!step.allowed) return step;
     this.tats.set(input.key, step.tat, step.ttlMs);
     return { allowed: true, remaining: step.remaining };

@@ -20,7 +20,7 @@ export class RedisRateLimiter implements RateLimiter {
         RATE_LIMIT.run(
           this.redis,
           [this.keys.rateLimit(input.key)],
-          [Math.floor(this.clock.now()), input.limit, input.windowMs, cost],
+          [Math.floor(this.clock.now()), input.limit, input.windowMs, cost, input.keepFree ?? 0],
         ),
       ),
       'rateLimit',

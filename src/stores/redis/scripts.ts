@@ -230,14 +230,14 @@ return 1
 
 /** rate_limit(key, now ms, limit, window ms, cost): GCRA as in rate-limit-math.ts -> 1, remaining | 0, retry after ms. */
 const RATE_LIMIT_FUNCTION = `
-local function rate_limit(key, now, limit, window, cost)
+local function rate_limit(key, now, limit, window, cost, keep_free)
   local eps = 1e-6
   local interval = window / limit
   local tat = now
   local stored = redis.call('GET', key)
   if stored then tat = math.max(tonumber(stored) or now, now) end
   local new_tat = tat + interval * cost
-  local allow_at = new_tat - window
+  local allow_at = new_tat + interval * (keep_free or 0) - window
   if allow_at - now > eps then
     return 0, math.max(1, math.ceil(allow_at - now - eps))
   end
@@ -246,11 +246,11 @@ local function rate_limit(key, now, limit, window, cost)
 end
 `;
 
-/** KEYS: limiter. ARGV: now ms, limit, window ms, cost -> {1, remaining} | {0, retry after ms}. */
+/** KEYS: limiter. ARGV: now ms, limit, window ms, cost, keep free -> {1, remaining} | {0, retry after ms}. */
 export const RATE_LIMIT = new LuaScript(
   'rate_limit',
   `${RATE_LIMIT_FUNCTION}
-local allowed, value = rate_limit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+local allowed, value = rate_limit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
 return {allowed, value}
 `,
 );
