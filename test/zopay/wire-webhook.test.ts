@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseWebhookEvent, WebhookPayloadError } from '../../src/zopay/wire.js';
+import { z } from 'zod';
+import { parseWebhookEvent, payoutFromWebhook, WebhookPayloadError, type PayoutWebhookEventName } from '../../src/zopay/wire.js';
 
 const COMPLETED = {
   event: 'payout.completed',
@@ -127,5 +129,93 @@ describe('parseWebhookEvent: no body text in errors', () => {
       expect(JSON.stringify(err, Object.getOwnPropertyNames(err))).not.toContain('237670000001');
       expect((err as Error).cause).toBeUndefined();
     }
+  });
+});
+
+describe('parseWebhookEvent: the same answers as the zod form of its rules, on generated bodies', () => {
+  // The reference: the rules of §5.4 and wire-normalize.ts written with zod (as the parser was before it
+  // was written by hand for speed).
+  const optionalString = z.string().nullish().transform((v) => v ?? undefined);
+  const amount = z.union([z.string(), z.number()]).transform((v) => (typeof v === 'number' ? String(v) : v));
+  const optionalAmount = amount.nullish().transform((v) => v ?? undefined);
+  const Envelope = z.object({ event: z.string().min(1), data: z.unknown().optional(), timestamp: optionalString });
+  const Data = z.object({
+    payout_id: z.union([z.string().min(1), z.number()]).transform((v) => String(v)),
+    merchant_id: optionalString,
+    amount: optionalAmount,
+    currency: optionalString,
+    gateway: optionalString,
+    recipient_msisdn: optionalString,
+    status: optionalString,
+    fees: optionalAmount,
+    total_deducted: optionalAmount,
+    failure_reason: z.string().nullish(),
+    error: z.unknown().optional(),
+    gateway_reference: optionalString,
+    created_at: optionalString,
+    completed_at: optionalString,
+    batch_id: optionalString,
+  });
+  const PAYOUT_EVENTS = new Set(['payout.completed', 'payout.failed']);
+
+  function reference(raw: string): unknown {
+    const envelope = Envelope.safeParse(JSON.parse(raw));
+    if (!envelope.success) return 'INVALID_SHAPE';
+    const { event, data, timestamp } = envelope.data;
+    if (!PAYOUT_EVENTS.has(event)) return { kind: 'ignored', event };
+    const parsed = Data.safeParse(data);
+    if (!parsed.success) return 'INVALID_SHAPE';
+    return { kind: 'payout', event, payout: payoutFromWebhook(event as PayoutWebhookEventName, parsed.data), occurredAt: timestamp };
+  }
+  function actual(raw: string): unknown {
+    try {
+      return parseWebhookEvent(raw);
+    } catch (err) {
+      if (err instanceof WebhookPayloadError) return err.reason;
+      throw err;
+    }
+  }
+
+  // Each field: a good value most of the time, otherwise anything JSON can carry.
+  const odd = fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string(), fc.constant(''), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 3 }), fc.string(), { maxKeys: 2 }));
+  const field = (good: fc.Arbitrary<unknown>) => fc.option(fc.oneof({ weight: 3, arbitrary: good }, { weight: 1, arbitrary: odd }), { nil: undefined });
+  const data = fc.record(
+    {
+      payout_id: field(fc.oneof(fc.uuid(), fc.integer())),
+      merchant_id: field(fc.string()),
+      amount: field(fc.oneof(fc.constantFrom('5000', '12.5'), fc.integer())),
+      currency: field(fc.constant('XAF')),
+      gateway: field(fc.constantFrom('MTN_MOMO', 'ORANGE_MONEY', 'OTHER')),
+      recipient_msisdn: field(fc.constant('237670000001')),
+      status: field(fc.constantFrom('SUCCESS', 'FAILED')),
+      fees: field(fc.constantFrom('100', '0')),
+      total_deducted: field(fc.integer()),
+      failure_reason: field(fc.string()),
+      error: field(fc.oneof(fc.string(), fc.record({ code: fc.string(), message: fc.string() }))),
+      gateway_reference: field(fc.string()),
+      created_at: field(fc.constant('2026-01-18T23:30:00.000Z')),
+      completed_at: field(fc.constant('2026-01-18T23:31:00.000Z')),
+      batch_id: field(fc.string()),
+      extra: field(fc.string()),
+    },
+    { requiredKeys: [] },
+  );
+  const body = fc.record(
+    {
+      event: field(fc.constantFrom('payout.completed', 'payout.failed', 'payment.success', '')),
+      data: fc.oneof({ weight: 4, arbitrary: data }, { weight: 1, arbitrary: odd }),
+      timestamp: field(fc.constant('2026-01-18T23:30:00.000Z')),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('agrees on 5,000 generated bodies, good and bad', () => {
+    fc.assert(
+      fc.property(fc.oneof({ weight: 9, arbitrary: body }, { weight: 1, arbitrary: odd }), (value) => {
+        const raw = JSON.stringify(value);
+        expect(actual(raw)).toEqual(reference(raw));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });
