@@ -44,6 +44,13 @@ export interface CircuitBreakerOptions {
   onStateChange?: (change: CircuitStateChange) => void;
 }
 
+/** What `acquire()` hands out: whether this attempt is the half-open circuit's one probe. */
+export interface BreakerTicket {
+  readonly probe: boolean;
+}
+
+const NOT_A_PROBE: BreakerTicket = Object.freeze({ probe: false });
+
 export type CircuitStateChange =
   | { state: 'open'; failures: number; answers: number; probe: boolean }
   | { state: 'closed' };
@@ -89,18 +96,19 @@ export class CircuitBreaker {
 
   /**
    * Call before sending. Throws ZoPayCircuitOpenError when the call must not be sent; otherwise the
-   * caller must report the attempt's end with `record()` (a half-open probe slot is held until then).
+   * caller must report the attempt's end with `record()`, passing the ticket back (a half-open probe
+   * slot is held until then).
    */
-  acquire(): void {
+  acquire(): BreakerTicket {
     const now = this.clock.now();
     const state = this.state;
-    if (state === 'closed') return;
+    if (state === 'closed') return NOT_A_PROBE;
     if (state === 'half-open') {
       // A probe whose result never came back (a caller bug or crash) frees its slot after a cool-down.
       const probeStuck = this.probeStartedAt !== undefined && now - this.probeStartedAt >= this.coolDownMs;
       if (this.probeStartedAt === undefined || probeStuck) {
         this.probeStartedAt = now;
-        return;
+        return { probe: true };
       }
       throw this.openError(1);
     }
@@ -108,10 +116,13 @@ export class CircuitBreaker {
   }
 
   /**
-   * The end of an attempt that `acquire()` let through. While the circuit is not closed only the probe's
-   * answer counts: the others were sent before it opened and say nothing about ZoPay since.
+   * The end of an attempt that `acquire()` let through, with its ticket. While the circuit is not closed
+   * only the probe's answer counts: the others were sent before it opened and say nothing about ZoPay
+   * since (nor do they free the probe's slot). Without a ticket, an answer is taken as the probe's when
+   * one is out.
    */
-  record(outcome: BreakerOutcome): void {
+  record(outcome: BreakerOutcome, ticket?: BreakerTicket): void {
+    if (ticket && !ticket.probe && this.openedAt !== undefined) return;
     const wasProbe = this.probeStartedAt !== undefined;
     if (outcome === 'ignored') {
       this.probeStartedAt = undefined;

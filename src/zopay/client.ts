@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { breakerOutcomeOf, CircuitBreaker } from './circuit-breaker.js';
+import { breakerOutcomeOf, CircuitBreaker, type BreakerTicket } from './circuit-breaker.js';
 import { DEFAULT_RETRY_POLICY, type AttemptInfo, type RetryPolicy, type ZoPayClientOptions } from './client-options.js';
 import { errorFromResponse } from './error-factory.js';
 import { ZoPayBadResponseError, ZoPayError, ZoPayRateLimitError, ZoPayTimeoutError } from './errors.js';
@@ -244,8 +244,9 @@ export class ZoPayClient implements ZoPayApi {
       await this.sleep(pause, signal);
       startedAt = this.clock.now();
     }
+    let ticket: BreakerTicket;
     try {
-      this.breaker.acquire();
+      ticket = this.breaker.acquire();
     } catch (err) {
       this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(err) });
       throw err;
@@ -254,7 +255,7 @@ export class ZoPayClient implements ZoPayApi {
       try {
         await this.budget.acquire(deadline - this.answerMargin, spec.priority);
       } catch (err) {
-        this.breaker.record('ignored');
+        this.breaker.record('ignored', ticket);
         this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(err) });
         throw new BudgetRefusal(err);
       }
@@ -275,7 +276,7 @@ export class ZoPayClient implements ZoPayApi {
           cause: err,
         });
       }
-      this.breaker.record('success');
+      this.breaker.record('success', ticket);
       this.report(spec, attempt, startedAt, { status, correlationId: spec.correlationIdOf?.(value) });
       return value;
     } catch (err) {
@@ -283,7 +284,7 @@ export class ZoPayClient implements ZoPayApi {
         this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + err.retryAfterSeconds * 1000);
       }
       // A caller's abort says nothing about ZoPay's health.
-      this.breaker.record(signal?.aborted ? 'ignored' : breakerOutcomeOf(err));
+      this.breaker.record(signal?.aborted ? 'ignored' : breakerOutcomeOf(err), ticket);
       this.report(spec, attempt, startedAt, {
         status,
         errorCode: errorCodeOf(err),

@@ -130,6 +130,22 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('half-open');
   });
 
+  it("keeps one probe at a time: a call sent before it opened ending without a verdict does not free the probe's slot", () => {
+    const { breaker, fail, clock } = setup();
+    const early = breaker.acquire(); // in flight while the others fail (waiting for the budget, say)
+    expect(early.probe).toBe(false);
+    fail(3);
+    clock.t += 10_000;
+    const probe = breaker.acquire();
+    expect(probe.probe).toBe(true);
+    breaker.record('ignored', early);
+    expect(openError(() => breaker.acquire()).retryAfterSeconds).toBe(1);
+    breaker.record('success', early);
+    expect(breaker.state).toBe('half-open');
+    breaker.record('success', probe);
+    expect(breaker.state).toBe('closed');
+  });
+
   it('re-opens for a full cool-down when the probe fails', () => {
     const { breaker, fail, clock, changes } = setup();
     fail(3);
