@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -82,7 +82,9 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
             opts.log.info(
               {
                 requestId: ctx.requestId,
-                operation: args.operationName ?? null,
+                // The name the document gives its operation when the client sent no operationName (as
+                // the metrics do), cut to 64 characters: it is the client's text.
+                operation: (args.operationName ?? getOperationAST(args.document, undefined)?.name?.value)?.slice(0, 64) ?? null,
                 caller: ctx.viewer ? 'authenticated' : 'anonymous',
                 errors: errors.map((e) => (e.extensions?.['code'] as string | undefined) ?? 'ERROR'),
                 ms: Math.round(performance.now() - started),

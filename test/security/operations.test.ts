@@ -127,6 +127,14 @@ describe('/metrics', () => {
     expect(delta('zopay_retries_total', { endpoint: 'executeDisbursement' })).toBe(1);
   });
 
+  it('logs each operation under the name its document gives it, with or without operationName', async () => {
+    const before = stack.logs.lines.length;
+    await gql(stack.url, 'query NamedInTheDocument { __typename }', {}, token);
+    const lines = stack.logs.lines.slice(before).join('').split('\n').filter((l) => l.includes('"graphql operation"'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ operation: 'NamedInTheDocument', errors: [] });
+  });
+
   it('counts operations rejected before execution (a limit hit, a validation error) as errors too: attacks show up', async () => {
     const before = (await scrape()).series;
     await gql(stack.url, `query MetricsBomb { ${'a { '.repeat(40)}b${' }'.repeat(40)} }`, {}, token);
