@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { SANDBOX_DEFAULTS } from '../../src/zopay/defaults.js';
-import { SECRETS } from './support.js';
+import { productionEnv } from './support.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -17,15 +17,7 @@ function problems(env: Record<string, string>): string[] {
   return [];
 }
 
-const production = {
-  NODE_ENV: 'production',
-  ZOPAY_BASE_URL: 'https://api.zopay.example',
-  ZOPAY_API_KEY: SECRETS.apiKey,
-  ZOPAY_API_SECRET: SECRETS.apiSecret,
-  ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
-  ZOPAY_ORIGIN: SECRETS.origin,
-  AUTH_JWT_SECRET: SECRETS.jwtSecret,
-};
+const production = productionEnv();
 
 describe('configuration', () => {
   it('accepts a complete production configuration', () => {

@@ -19,6 +19,7 @@ import {
   ackedWs,
   gql,
   payVia,
+  productionEnv,
   rawRequest,
   rawWs,
   sse,
@@ -242,15 +243,7 @@ describe('log audit after the whole flow', () => {
 });
 
 describe('the logger itself redacts what a careless log call would leak', () => {
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    ZOPAY_BASE_URL: 'https://api.zopay.example',
-    ZOPAY_API_KEY: SECRETS.apiKey,
-    ZOPAY_API_SECRET: SECRETS.apiSecret,
-    ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
-    ZOPAY_ORIGIN: SECRETS.origin,
-    AUTH_JWT_SECRET: SECRETS.jwtSecret,
-  });
+  const config = loadConfig(productionEnv());
   const bearer = `Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.${'s'.repeat(43)}`;
   // Within two levels: the depth logger.ts says log objects are kept to.
   const flat: [string, Record<string, unknown>][] = [

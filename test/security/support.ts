@@ -59,6 +59,19 @@ export interface SecureStack {
  * NODE_ENV=production, real-looking ZoPay credentials (the sandbox accepts the same ones), HS256 client
  * auth, and every gateway logging into one capture at `logLevel` (default trace: the audit wants it all).
  */
+/** A production configuration with the suite's credentials: everything production requires, set. */
+export function productionEnv(zopayBaseUrl = 'https://api.zopay.example'): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    ZOPAY_BASE_URL: zopayBaseUrl,
+    ZOPAY_API_KEY: SECRETS.apiKey,
+    ZOPAY_API_SECRET: SECRETS.apiSecret,
+    ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
+    ZOPAY_ORIGIN: SECRETS.origin,
+    AUTH_JWT_SECRET: SECRETS.jwtSecret,
+  };
+}
+
 export async function startSecureStack(
   opts: { env?: Record<string, string>; instances?: number; sandbox?: SandboxOptions; logLevel?: string } = {},
 ): Promise<SecureStack> {
@@ -74,15 +87,9 @@ export async function startSecureStack(
   });
   const logs = new LogCapture();
   const config = loadConfig({
-    NODE_ENV: 'production',
+    ...productionEnv(sandbox.url),
     PORT: '0',
     LOG_LEVEL: 'trace',
-    ZOPAY_BASE_URL: sandbox.url,
-    ZOPAY_API_KEY: SECRETS.apiKey,
-    ZOPAY_API_SECRET: SECRETS.apiSecret,
-    ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
-    ZOPAY_ORIGIN: SECRETS.origin,
-    AUTH_JWT_SECRET: SECRETS.jwtSecret,
     RECONCILE_INTERVAL_MS: '600000',
     ZOPAY_OPERATION_DEADLINE_MS: '4000',
     ZOPAY_REQUEST_TIMEOUT_MS: '2000',
