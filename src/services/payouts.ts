@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
 import { canReadAll, canSeePayout } from '../auth/viewer.js';
-import { ZoPayAuthenticationError, ZoPayForbiddenError, ZoPayNotFoundError, ZoPayRateLimitError } from '../zopay/errors.js';
+import { ZoPayAuthenticationError, ZoPayCircuitOpenError, ZoPayForbiddenError, ZoPayNotFoundError, ZoPayRateLimitError } from '../zopay/errors.js';
 import { BudgetExhaustedError } from '../stores/errors.js';
-import { isFinalStatus, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
+import { isFinalStatus, statusRank, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
 import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
 import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { executeDisbursement, type ExecuteInput } from './execute.js';
@@ -305,9 +305,10 @@ export class PayoutService {
         try {
           return await this.readThrough(id, stored?.status, deadline);
         } catch (err) {
-          // Reads leave the last of the merchant's ZoPay budget to payments (and wait out a 429 like any
-          // call): a reader then gets what the gateway knows, which webhooks keep current, not an error.
-          if (stored && (err instanceof BudgetExhaustedError || err instanceof ZoPayRateLimitError)) return stored;
+          // Reads leave the last of the merchant's ZoPay budget to payments, wait out a 429 like any call
+          // and fail fast while the breaker is open: a reader then gets what the gateway knows, which
+          // webhooks keep current, not an error.
+          if (stored && (err instanceof BudgetExhaustedError || err instanceof ZoPayRateLimitError || err instanceof ZoPayCircuitOpenError)) return stored;
           if (!(err instanceof ZoPayNotFoundError)) throw this.translate(err, 'read');
           if (!stored) return null;
           // ZoPay accepted it (or told us of it), so it exists: its read side may lag the write. "No such
@@ -339,11 +340,21 @@ export class PayoutService {
     return read;
   }
 
-  /** Applies a snapshot monotonically and returns what subscribers and readers should see. */
+  /**
+   * Applies a snapshot monotonically and returns what subscribers and readers should see. A read that
+   * moves the payout on is announced like a webhook's advance: the webhook that follows it finds the
+   * status already stored and publishes nothing, so without this the subscribers (here and on other
+   * instances) would wait for their reconciler.
+   */
   async recordSnapshot(payout: Payout): Promise<Payout> {
     try {
-      const { current } = await this.applyRead(payout);
-      return { ...withStored(payout, current), source: payout.source };
+      const { outcome, current } = await this.applyRead(payout);
+      const served = { ...withStored(payout, current), source: payout.source };
+      if (outcome === 'advanced') {
+        this.hub.deliver(served);
+        void this.deps.bus.publish(served).catch(() => undefined);
+      }
+      return served;
     } catch (err) {
       this.deps.log.warn({ err: errSummary(err), payoutId: payout.id }, 'status store unavailable; serving the upstream snapshot');
       return payout;
@@ -364,9 +375,19 @@ export class PayoutService {
         },
         { deadline: this.deadline() },
       );
-      // Each item as `payout(id)` would serve it: recorded monotonically, never older than what the
-      // gateway knows, and a stored final kept against a list that contradicts it.
-      const items = await Promise.all(page.payouts.map((p) => this.recordSnapshot(p)));
+      // Never older than what the gateway knows, and a stored final kept against a list that contradicts
+      // it (as payout(id) serves it). Nothing is recorded from a list: its items carry no failure code,
+      // and a record complete enough to be served without a GET must have one.
+      const known = await this.deps.stores.status.getMany(page.payouts.map((p) => p.id)).catch(() => undefined);
+      const items = page.payouts
+        .map((p, i) => {
+          const stored = known?.[i];
+          if (!stored) return p;
+          const storedWins = isFinalStatus(stored.status) || statusRank(stored.status) > statusRank(p.status);
+          return storedWins ? { ...withStored(p, stored), source: p.source } : p;
+        })
+        // The filter ZoPay applied may no longer hold for an item the gateway knows better.
+        .filter((p) => !args.filter.status || p.status === args.filter.status);
       return { items, totalCount: page.total, hasNextPage: page.hasMore };
     } catch (err) {
       throw this.translate(err, 'read');

@@ -142,6 +142,33 @@ describe('POST /webhooks/zopay', () => {
     expect(channelEvents(id)).toBe(1);
   });
 
+  it('announces an advance a read found before the webhook: the webhook then finds it stored and publishes nothing, and subscribers must not wait for their reconciler', async () => {
+    const id = await pay(stack.gateway.url, token, 'read-ahead-1', '+237670000005');
+    const client = wsClient(stack.gateways[1]?.url as string, token);
+    const sub = wsSubscribe(client, id);
+    await until(() => sub.events.length === 1, 5_000, 'snapshot');
+    stack.sandbox.settle(id, 'SUCCESS');
+    // A reader on the other instance reads the final first (reconciliation is off in this file).
+    const read = await gql<{ payout: { status: string } }>(stack.gateway.url, PAYOUT, { id }, token);
+    expect(read.data?.payout.status).toBe('SUCCESS');
+    await until(() => sub.events.some((e) => e.status === 'SUCCESS'), 5_000, 'the final from the read');
+    expect(await deliver(body(id, 'payout.completed'), { deliveryId: 'd-read-ahead-1' })).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sub.events.map((e) => e.status)).toEqual(['PROCESSING', 'SUCCESS']);
+    await client.dispose();
+  });
+
+  it("keeps a FAILED payout's failure code after the back office lists it (a list item carries no error)", async () => {
+    const id = await pay(stack.gateway.url, token, 'list-failed-1', '+237670000003');
+    stack.sandbox.settle(id, 'FAILED');
+    const ops = await stack.token('ops-list-failed', 'payouts:read');
+    const listed = await gql<{ payouts: { edges: { node: { id: string; status: string } }[] } }>(stack.gateway.url, 'query { payouts(first: 100) { edges { node { id status } } } }', {}, ops);
+    expect(listed.data?.payouts.edges.find((e) => e.node.id === id)?.node.status).toBe('FAILED');
+    const res = await gql<{ payout: { status: string; failure: { code: string | null; message: string } | null } }>(stack.gateway.url, PAYOUT, { id }, token);
+    expect(res.data?.payout.status).toBe('FAILED');
+    expect(res.data?.payout.failure?.code).toEqual(expect.any(String));
+  });
+
   it("serves a payout it recorded when ZoPay's read does not find it (a read side lagging the write): not null", async () => {
     // What an accepted execute leaves (status and owner), for a payout ZoPay's GET answers 404 to.
     const id = 'po_read_lag_1';

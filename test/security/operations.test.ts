@@ -234,6 +234,7 @@ describe('readiness follows its dependencies', () => {
   });
 
   it('breaker open: /readyz still 200 and shows it, zopay_circuit_state 2, and a quote fails fast without reaching ZoPay', async () => {
+    const pending = await payVia(stack.url, token, 'ops-breaker-read');
     stack.sandbox.faults.inject({ route: 'quote', kind: 'http500', times: 50 });
     try {
       for (let i = 0; i < 10 && stack.gateway.breaker.state !== 'open'; i++) await gql(stack.url, QUOTE, quoteInput(), token);
@@ -257,6 +258,11 @@ describe('readiness follows its dependencies', () => {
       expect(Date.now() - started).toBeLessThan(500);
       expect(stack.sandbox.requests.length).toBe(before);
       expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+      // A payout the gateway holds is still served, as it knows it (ZoPay cannot be asked meanwhile).
+      const read = await gql<{ payout: { id: string; status: string } | null }>(stack.url, 'query($id: ID!) { payout(id: $id) { id status } }', { id: pending }, token);
+      expect(read.errors).toBeUndefined();
+      expect(read.data?.payout).toEqual({ id: pending, status: 'PROCESSING' });
+      expect(stack.sandbox.requests.length).toBe(before);
     } finally {
       stack.sandbox.faults.clear();
     }
