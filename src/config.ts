@@ -192,6 +192,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     for (const [name, def] of sandboxValues) {
       if (e[name] === def) problems.push(`${name}: must be set to your real ZoPay value in production`);
     }
+    // The sandbox's secret is public (it is in this repository): as the previous secret of a rotation it
+    // would let anyone sign webhooks.
+    if (e.ZOPAY_WEBHOOK_SECRET_PREVIOUS === SANDBOX_DEFAULTS.webhookSecret) {
+      problems.push('ZOPAY_WEBHOOK_SECRET_PREVIOUS: must not be the sandbox secret in production');
+    }
   }
   if (e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
     problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: required with AUTH_JWKS_URL');

@@ -35,6 +35,11 @@ describe('configuration', () => {
     expect(problems(env)).toEqual(['ZOPAY_API_KEY', 'ZOPAY_API_SECRET', 'ZOPAY_WEBHOOK_SECRET', 'ZOPAY_ORIGIN']);
   });
 
+  it("refuses the sandbox's public webhook secret as the previous secret of a rotation: anyone could sign webhooks", () => {
+    expect(problems({ ...production, ZOPAY_WEBHOOK_SECRET_PREVIOUS: SANDBOX_DEFAULTS.webhookSecret })).toEqual(['ZOPAY_WEBHOOK_SECRET_PREVIOUS']);
+    expect(problems({ ...production, ZOPAY_WEBHOOK_SECRET_PREVIOUS: `${SANDBOX_DEFAULTS.webhookSecret}-rotated` })).toEqual([]);
+  });
+
   it('refuses an unset ZOPAY_ORIGIN in production: every call would carry the sandbox origin, which real ZoPay refuses', () => {
     const { ZOPAY_ORIGIN: _origin, ...env } = production;
     expect(problems(env)).toEqual(['ZOPAY_ORIGIN']);
