@@ -79,6 +79,8 @@ export class CircuitBreaker {
   private readonly recent: { at: number; failed: boolean }[] = [];
   private openedAt: number | undefined;
   private probeStartedAt: number | undefined;
+  /** The ticket of the probe now out; a late answer to an earlier probe or call is not its answer. */
+  private probe: BreakerTicket | undefined;
 
   constructor(opts: CircuitBreakerOptions = {}) {
     this.failureThreshold = Math.max(1, opts.failureThreshold ?? 5);
@@ -108,7 +110,8 @@ export class CircuitBreaker {
       const probeStuck = this.probeStartedAt !== undefined && now - this.probeStartedAt >= this.coolDownMs;
       if (this.probeStartedAt === undefined || probeStuck) {
         this.probeStartedAt = now;
-        return { probe: true };
+        this.probe = { probe: true };
+        return this.probe;
       }
       throw this.openError(1);
     }
@@ -122,8 +125,9 @@ export class CircuitBreaker {
    * one is out.
    */
   record(outcome: BreakerOutcome, ticket?: BreakerTicket): void {
-    if (ticket && !ticket.probe && this.openedAt !== undefined) return;
+    if (ticket && ticket !== this.probe && this.openedAt !== undefined) return;
     const wasProbe = this.probeStartedAt !== undefined;
+    this.probe = undefined;
     if (outcome === 'ignored') {
       this.probeStartedAt = undefined;
       return;

@@ -61,17 +61,17 @@ export class ZoPayClient implements ZoPayApi {
    * from their own 429s; the shared budget paces them all meanwhile.
    */
   private pausedUntil = 0;
+  /** How long ZoPay's last 429 still holds this instance's calls back (0 when it does not). */
+  pausedForMs(): number {
+    return Math.max(0, this.pausedUntil - this.clock.now());
+  }
+
   /**
    * The least time an attempt sent after a wait (a backoff, a 429's retry_after or pause, a slot of the
    * shared budget) must have before its call's deadline: one sent with milliseconds to go would time out
    * after sending, and for an execute its outcome would be unknown. A tenth of the operation deadline,
    * at most a second.
    */
-  /** How long ZoPay's last 429 still holds this instance's calls back (0 when it does not). */
-  pausedForMs(): number {
-    return Math.max(0, this.pausedUntil - this.clock.now());
-  }
-
   private get answerMargin(): number {
     return Math.min(MAX_ANSWER_MARGIN_MS, this.policy.operationDeadlineMs / 10);
   }
@@ -258,6 +258,14 @@ export class ZoPayClient implements ZoPayApi {
         this.breaker.record('ignored', ticket);
         this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(err) });
         throw new BudgetRefusal(err);
+      }
+      // A 429 that came while this call waited for its slot: nothing is sent before its retry_after.
+      const pausedFor = this.pausedUntil - this.clock.now();
+      if (pausedFor > 0) {
+        const refused = new ZoPayRateLimitError({ message: `ZoPay asked to wait before ${spec.operation}; nothing was sent`, retryAfterSeconds: Math.ceil(pausedFor / 1000) });
+        this.breaker.record('ignored', ticket);
+        this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(refused) });
+        throw new BudgetRefusal(refused);
       }
     }
     let status: number | undefined;

@@ -146,6 +146,23 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
+  it('takes only the current probe\'s answer when an earlier one was given up as stuck', () => {
+    const { breaker, fail, clock } = setup();
+    fail(3);
+    clock.t += 10_000;
+    const first = breaker.acquire();
+    clock.t += 10_000; // no answer for a whole cool-down: a new probe may go
+    const second = breaker.acquire();
+    expect(second.probe).toBe(true);
+    // The first one's late end neither frees the second one's slot nor decides for it.
+    breaker.record('ignored', first);
+    expect(openError(() => breaker.acquire()).retryAfterSeconds).toBe(1);
+    breaker.record('success', first);
+    expect(breaker.state).toBe('half-open');
+    breaker.record('failure', second);
+    expect(breaker.state).toBe('open');
+  });
+
   it('re-opens for a full cool-down when the probe fails', () => {
     const { breaker, fail, clock, changes } = setup();
     fail(3);

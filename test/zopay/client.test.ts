@@ -222,6 +222,30 @@ describe('ZoPayClient: retries', () => {
     expect(transport.requests).toHaveLength(3);
   });
 
+  it('refuses, unsent, a call during whose wait for a budget slot a 429 arrived', async () => {
+    let answerInFlight: (r: ReturnType<typeof reply>) => void = () => undefined;
+    const inFlight = new Promise<ReturnType<typeof reply>>((resolve) => (answerInFlight = resolve));
+    let inFlightCall: Promise<unknown> = Promise.resolve();
+    let slots = 0;
+    const { client, transport, clock } = setup([() => inFlight, QUOTED], {
+      budget: {
+        acquire: async () => {
+          // The second call waits for its slot while the first one's 429 (4 s) comes back.
+          if (++slots === 2) {
+            answerInFlight(reply(429, {}, { retry_after: '4' }));
+            await inFlightCall.catch(() => undefined);
+          }
+        },
+      },
+    });
+    inFlightCall = client.executeDisbursement(EXECUTE, { deadline: clock.t + 3_000 });
+    const refused = await rejection(client.createQuote(QUOTE, { deadline: clock.t + 60_000 }));
+    expect(refused).toBeInstanceOf(ZoPayRateLimitError);
+    expect(refused.mayHaveReachedUpstream).toBe(false);
+    expect((refused as ZoPayRateLimitError).retryAfterSeconds).toBe(4);
+    expect(transport.requests).toHaveLength(1);
+  });
+
   it("does not resend after its own 429's wait when less than a second would be left for the answer", async () => {
     const { client, transport, sleeps, clock } = setup([reply(429, {}, { retry_after: '4' }), EXECUTED]);
     const err = await rejection(client.executeDisbursement(EXECUTE, { deadline: clock.t + 4_500 }));
