@@ -114,7 +114,10 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
       if (extra.socket.readyState !== extra.socket.OPEN) return refuse([new GraphQLError('Connection closed')]);
       const enveloped = opts.yoga.getEnveloped({ request: wsRequest, wsViewer: extra.viewer ?? null, params: payload });
       const mask = (errors: readonly unknown[]) =>
-        errors.map((e) => opts.maskError(e, 'Unexpected error.')).filter((e): e is GraphQLError => e instanceof GraphQLError);
+        errors
+          .map((e) => opts.maskError(e, 'Unexpected error.'))
+          .filter((e): e is GraphQLError => e instanceof GraphQLError)
+          .map(withoutHttpStatus);
       let document;
       try {
         document = enveloped.parse(payload.query);
@@ -292,4 +295,15 @@ type OperationResult = ReturnType<NonNullable<ServerOptions['execute']>>;
 interface Enveloped {
   execute: (args: ExecutionArgs) => OperationResult;
   subscribe: (args: ExecutionArgs) => OperationResult;
+}
+
+/**
+ * Yoga marks request errors with the HTTP status it answers them with (`extensions.http`) and drops the
+ * mark when it writes an HTTP response; an error frame has no status, so the mark goes here too and the
+ * frame's errors read exactly as over HTTP.
+ */
+function withoutHttpStatus(error: GraphQLError): GraphQLError {
+  if (!('http' in error.extensions)) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, { nodes: error.nodes ?? null, source: error.source ?? null, positions: error.positions ?? null, path: error.path ?? null, extensions });
 }

@@ -325,6 +325,8 @@ describe('graphql-ws applies the same limits, validation and masking as HTTP', (
     const strip = (errs: { message: string; extensions?: Record<string, unknown> }[] | undefined) =>
       (errs ?? []).map((e) => ({ message: e.message, code: e.extensions?.['code'] }));
     expect(strip(overWs.errors)).toEqual(strip(overHttp.errors));
+    // Nothing more either: no HTTP status or other mark of the transport in the frame.
+    expect(overWs.errors?.map((e) => e.extensions)).toEqual(overHttp.errors?.map((e) => e.extensions));
     for (const e of overWs.errors ?? []) expect(e.message).not.toMatch(/did you mean|\d+ exceeded|found \d/i);
     expect((await wsOperation(ws, 'after', '{ __typename }')).data).toEqual({ __typename: 'Query' });
   });
