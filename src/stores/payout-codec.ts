@@ -1,4 +1,5 @@
 import { GATEWAYS, PAYOUT_STATUSES, type Payout } from '../zopay/types.js';
+import { isJsonObject } from '../zopay/wire-normalize.js';
 
 /**
  * The JSON form of a Payout as stored in Redis and sent over pub/sub. Everything read back from Redis
@@ -24,10 +25,9 @@ const OPTIONAL_STRINGS = [
   'createdAt',
 ] as const;
 
-/** The payout's own fields of `value`, or undefined when one is missing or of the wrong kind. */
-function readPayout(value: unknown): Payout | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const v = value as Record<string, unknown>;
+/** The payout's own fields of `v`, or undefined when one is missing or of the wrong kind. */
+function readPayout(v: unknown): Payout | undefined {
+  if (!isJsonObject(v)) return undefined;
   const { id, status, rawStatus, source, gateway, completedAt, failure, merchantId, batchId } = v;
   if (typeof id !== 'string' || id === '') return undefined;
   if (typeof status !== 'string' || !STATUSES.has(status)) return undefined;
@@ -51,8 +51,8 @@ function readPayout(value: unknown): Payout | undefined {
   if (failure !== undefined) {
     if (failure === null) out['failure'] = null;
     else {
-      if (typeof failure !== 'object' || Array.isArray(failure)) return undefined;
-      const { code, message } = failure as Record<string, unknown>;
+      if (!isJsonObject(failure)) return undefined;
+      const { code, message } = failure;
       if (typeof message !== 'string' || (code !== undefined && typeof code !== 'string')) return undefined;
       out['failure'] = code === undefined ? { message } : { code, message };
     }
@@ -87,9 +87,8 @@ export function encodePayout(payout: Payout): string {
 }
 
 /** Which of a payout's fields are wrong, for the programming error's message. */
-function describeInvalid(payout: unknown): string {
-  if (typeof payout !== 'object' || payout === null || Array.isArray(payout)) return '(root)';
-  const p = payout as Record<string, unknown>;
+function describeInvalid(p: unknown): string {
+  if (!isJsonObject(p)) return '(root)';
   const keys = new Set([...Object.keys(VALID_BASE), ...Object.keys(p)]);
   const bad = [...keys].filter((k) => readPayout({ ...VALID_BASE, [k]: p[k] }) === undefined);
   return bad.length > 0 ? bad.join(', ') : '(root)';

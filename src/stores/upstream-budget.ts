@@ -1,3 +1,4 @@
+import type { UpstreamPriority } from '../zopay/client-options.js';
 import { BudgetExhaustedError } from './errors.js';
 import type { Clock, RateLimiter } from './types.js';
 
@@ -14,13 +15,6 @@ export interface UpstreamBudgetOptions {
   /** Limiter key. Default `zopay-upstream`. */
   key?: string;
 }
-
-/**
- * What a ZoPay call is for. Quotes and executes move money; reads (a payout, a list, a reconciliation)
- * only refresh what the gateway shows, and never take the last slots of the budget: however often
- * clients read or poll, payments still find room.
- */
-export type UpstreamPriority = 'payment' | 'read';
 
 /** The share of the budget reads leave to payments. */
 export const PAYMENT_RESERVE = 0.3;

@@ -78,9 +78,8 @@ export class CircuitBreaker {
   /** ZoPay's recent answers while closed, oldest first: when each came and whether it was trouble. */
   private readonly recent: { at: number; failed: boolean }[] = [];
   private openedAt: number | undefined;
-  private probeStartedAt: number | undefined;
-  /** The ticket of the probe now out; a late answer to an earlier probe or call is not its answer. */
-  private probe: BreakerTicket | undefined;
+  /** The probe now out and when it went; a late answer to an earlier probe or call is not its answer. */
+  private probe: (BreakerTicket & { readonly startedAt: number }) | undefined;
 
   constructor(opts: CircuitBreakerOptions = {}) {
     this.failureThreshold = Math.max(1, opts.failureThreshold ?? 5);
@@ -107,10 +106,8 @@ export class CircuitBreaker {
     if (state === 'closed') return NOT_A_PROBE;
     if (state === 'half-open') {
       // A probe whose result never came back (a caller bug or crash) frees its slot after a cool-down.
-      const probeStuck = this.probeStartedAt !== undefined && now - this.probeStartedAt >= this.coolDownMs;
-      if (this.probeStartedAt === undefined || probeStuck) {
-        this.probeStartedAt = now;
-        this.probe = { probe: true };
+      if (this.probe === undefined || now - this.probe.startedAt >= this.coolDownMs) {
+        this.probe = { probe: true, startedAt: now };
         return this.probe;
       }
       throw this.openError(1);
@@ -126,15 +123,11 @@ export class CircuitBreaker {
    */
   record(outcome: BreakerOutcome, ticket?: BreakerTicket): void {
     if (ticket && ticket !== this.probe && this.openedAt !== undefined) return;
-    const wasProbe = this.probeStartedAt !== undefined;
+    const wasProbe = this.probe !== undefined;
     this.probe = undefined;
-    if (outcome === 'ignored') {
-      this.probeStartedAt = undefined;
-      return;
-    }
+    if (outcome === 'ignored') return;
     if (this.openedAt !== undefined) {
       if (!wasProbe) return;
-      this.probeStartedAt = undefined;
       if (outcome === 'success') {
         this.openedAt = undefined;
         this.onStateChange?.({ state: 'closed' });

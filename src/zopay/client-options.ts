@@ -55,9 +55,16 @@ export interface ZoPayClientOptions {
    * no slot frees up before the deadline) ends the call with that error; nothing is sent. `priority`
    * says whether the call moves money (quote, execute) or only reads.
    */
-  budget?: { acquire(deadline: number, priority: 'payment' | 'read'): Promise<void> };
+  budget?: { acquire(deadline: number, priority: UpstreamPriority): Promise<void> };
   /** Default: a timer that rejects when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Called after every attempt, for logs and metrics; carries no secrets or MSISDNs. Throwing is ignored. */
   onAttempt?: (info: AttemptInfo) => void;
 }
+
+/**
+ * What a ZoPay call is for. Quotes and executes move money; reads (a payout, a list, a reconciliation)
+ * only refresh what the gateway shows, and never take the last slots of the shared budget
+ * (stores/upstream-budget.ts): however often clients read or poll, payments still find room.
+ */
+export type UpstreamPriority = 'payment' | 'read';

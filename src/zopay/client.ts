@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { breakerOutcomeOf, CircuitBreaker, type BreakerTicket } from './circuit-breaker.js';
-import { DEFAULT_RETRY_POLICY, type AttemptInfo, type RetryPolicy, type ZoPayClientOptions } from './client-options.js';
+import { DEFAULT_RETRY_POLICY, type AttemptInfo, type RetryPolicy, type UpstreamPriority, type ZoPayClientOptions } from './client-options.js';
 import { errorFromResponse } from './error-factory.js';
 import { ZoPayBadResponseError, ZoPayError, ZoPayRateLimitError, ZoPayTimeoutError } from './errors.js';
 import { backoffDelay, classifyForRetry } from './retry.js';
@@ -33,7 +33,7 @@ interface CallSpec<T> {
   /** Whether repeating the request cannot act twice (see retry.ts). */
   idempotent: boolean;
   /** Reads leave the shared budget's last slots to quotes and executes (upstream-budget.ts). */
-  priority: 'payment' | 'read';
+  priority: UpstreamPriority;
   parse(res: TransportResponse, nowMs: number): T;
   correlationIdOf?(value: T): string | undefined;
 }
@@ -236,11 +236,7 @@ export class ZoPayClient implements ZoPayApi {
     for (let pause = this.pausedUntil - startedAt; pause > 0; pause = this.pausedUntil - startedAt) {
       // A call is sent after the wait only with time left for ZoPay to answer: an execute sent with a few
       // milliseconds to go would time out after sending, and its outcome would be unknown.
-      if (startedAt + pause + this.answerMargin >= deadline) {
-        const refused = new ZoPayRateLimitError({ message: `ZoPay asked to wait before ${spec.operation}; nothing was sent`, retryAfterSeconds: Math.ceil(pause / 1000) });
-        this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(refused) });
-        throw new BudgetRefusal(refused);
-      }
+      if (startedAt + pause + this.answerMargin >= deadline) throw this.pauseRefusal(spec, attempt, startedAt, pause);
       await this.sleep(pause, signal);
       startedAt = this.clock.now();
     }
@@ -262,10 +258,8 @@ export class ZoPayClient implements ZoPayApi {
       // A 429 that came while this call waited for its slot: nothing is sent before its retry_after.
       const pausedFor = this.pausedUntil - this.clock.now();
       if (pausedFor > 0) {
-        const refused = new ZoPayRateLimitError({ message: `ZoPay asked to wait before ${spec.operation}; nothing was sent`, retryAfterSeconds: Math.ceil(pausedFor / 1000) });
         this.breaker.record('ignored', ticket);
-        this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(refused) });
-        throw new BudgetRefusal(refused);
+        throw this.pauseRefusal(spec, attempt, startedAt, pausedFor);
       }
     }
     let status: number | undefined;
@@ -300,6 +294,13 @@ export class ZoPayClient implements ZoPayApi {
       });
       throw err;
     }
+  }
+
+  /** A call held back by ZoPay's last 429 (nothing sent), reported as an attempt that ends the call. */
+  private pauseRefusal<T>(spec: CallSpec<T>, attempt: number, startedAt: number, pauseMs: number): BudgetRefusal {
+    const refused = new ZoPayRateLimitError({ message: `ZoPay asked to wait before ${spec.operation}; nothing was sent`, retryAfterSeconds: Math.ceil(pauseMs / 1000) });
+    this.report(spec, attempt, startedAt, { errorCode: errorCodeOf(refused) });
+    return new BudgetRefusal(refused);
   }
 
   /** Signs with a fresh timestamp and nonce; ZoPay rejects a nonce reused within 10 minutes (§2.3). */

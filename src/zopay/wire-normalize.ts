@@ -20,6 +20,11 @@ export const optionalString = z
 
 export const optionalAmount = wireAmount.nullish().transform((v) => v ?? undefined);
 
+/** A JSON object (not null, not an array): the only shape with fields to read. */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 const KNOWN_STATUSES: ReadonlySet<string> = new Set(PAYOUT_STATUSES);
 
 /** Unknown strings (e.g. "VERIFYING") are non-final: PROCESSING. The raw string is kept separately. */
@@ -50,8 +55,8 @@ export function toMsisdn(raw: string | null | undefined): string | undefined {
 export function toFailure(error: unknown, fallbackReason?: string | null): PayoutFailure | null | undefined {
   const reason = typeof fallbackReason === 'string' && fallbackReason.trim() !== '' ? fallbackReason : undefined;
   if (typeof error === 'string' && error.trim() !== '') return { message: error };
-  if (typeof error === 'object' && error !== null && !Array.isArray(error)) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
+  if (isJsonObject(error)) {
+    const { code, message } = error;
     const c = typeof code === 'string' && code !== '' ? code : undefined;
     const m = typeof message === 'string' && message !== '' ? message : undefined;
     const text = m ?? reason ?? c;

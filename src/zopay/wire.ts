@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { absDecimal, addDecimals } from './decimal.js';
 import type { CreateQuoteRequest, Payout, PayoutPage, PayoutSource, Quote } from './types.js';
 import {
+  isJsonObject,
   optionalAmount,
   optionalString,
   toFailure,
@@ -246,10 +247,6 @@ export interface PayoutWebhookDataWire {
 
 /** A field that is not what the shape allows; the parser turns it into its own error. */
 class ShapeError extends Error {}
-
-export function isJsonObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function optionalStringField(o: Record<string, unknown>, key: string): string | undefined {
   const v = o[key];
