@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
 import { canReadAll, canSeePayout } from '../auth/viewer.js';
-import { ZoPayAuthenticationError, ZoPayCircuitOpenError, ZoPayForbiddenError, ZoPayNotFoundError, ZoPayRateLimitError } from '../zopay/errors.js';
+import { ZoPayAuthenticationError, ZoPayCircuitOpenError, ZoPayError, ZoPayForbiddenError, ZoPayNotFoundError, ZoPayRateLimitError } from '../zopay/errors.js';
 import { BudgetExhaustedError } from '../stores/errors.js';
 import { isFinalStatus, statusRank, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
 import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
@@ -461,13 +461,29 @@ export function withStored(snapshot: Payout, stored: Payout): Payout {
   return { ...rest, ...definedFields(stored) };
 }
 
-/** Error name and code only: upstream messages and bodies stay out of logs too. */
-export function errSummary(err: unknown): { name: string; code?: string } {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' ? { name: err.name, code } : { name: err.name };
+export interface ErrSummary {
+  name: string;
+  code?: string;
+  /** ZoPay's answer, when it answered: its HTTP status, machine code and correlation id (safe-filtered). */
+  httpStatus?: number;
+  upstreamCode?: string;
+  correlationId?: string;
+}
+
+/**
+ * Error name and code, and for a ZoPay answer what tells the operator why (status, ZoPay's machine code,
+ * its correlation id for ZoPay's support): never a message or a body, which may carry an MSISDN.
+ */
+export function errSummary(err: unknown): ErrSummary {
+  if (!(err instanceof Error)) return { name: typeof err };
+  const code = (err as { code?: unknown }).code;
+  const summary: ErrSummary = typeof code === 'string' ? { name: err.name, code } : { name: err.name };
+  if (err instanceof ZoPayError) {
+    if (err.httpStatus !== undefined) summary.httpStatus = err.httpStatus;
+    if (err.upstreamCode !== undefined) summary.upstreamCode = err.upstreamCode;
+    if (err.correlationId !== undefined) summary.correlationId = err.correlationId;
   }
-  return { name: typeof err };
+  return summary;
 }
 
 /** Stable, non-reversible id of a caller for keys and logs. */

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { mintToken } from '../../src/auth/tokens.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { LogCapture } from '../security/support.js';
 import { EXECUTE, PAYOUT, QUOTE, TEST_JWT_SECRET, gql, quoteInput } from '../helpers/gateway.js';
 
 /**
@@ -30,6 +32,8 @@ let refuseAuth = false;
 let executeAnswer: { status: number; body: Record<string, unknown> } | undefined;
 /** When set, executes are read and never answered (ZoPay committed, or not: the gateway cannot tell). */
 let executeHangs = false;
+/** Everything the gateway logs (at info). */
+const logs = new LogCapture();
 
 function verify(req: IncomingMessage, body: string): boolean {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -53,7 +57,7 @@ beforeAll(async () => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(json));
       };
-      if (!ok || refuseAuth) return send(401, { error: 'Unauthorized', message: 'Invalid signature', code: 'AUTH_ERROR' });
+      if (!ok || refuseAuth) return send(401, { error: 'Unauthorized', message: 'Invalid signature', code: 'AUTH_ERROR', correlation_id: 'zp-corr-401' });
       if (req.url === '/api/v1/disbursements/quote') {
         return send(200, { quote_id: randomUUID(), gateway_fee: '50.00', platform_fee: '25.00', total_amount: '5000.00', net_to_merchant: '-5075.00', expires_at: new Date(Date.now() + 900_000).toISOString() });
       }
@@ -78,7 +82,7 @@ beforeAll(async () => {
   const addr = server.address();
   baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', AUTH_JWT_SECRET: TEST_JWT_SECRET, ZOPAY_API_KEY: KEY, ZOPAY_API_SECRET: SECRET, ZOPAY_ORIGIN: ORIGIN });
-  gateway = await startGateway({ config, zopayBaseUrl: baseUrl });
+  gateway = await startGateway({ config, zopayBaseUrl: baseUrl, log: createLogger({ level: 'info', destination: logs }) });
 });
 afterAll(async () => {
   await gateway.close();
@@ -132,6 +136,16 @@ describe('against an independently written ZoPay-compatible server', () => {
       expect(executes()).toBe(before + 1);
       const quote = await gql(gateway.url, QUOTE, quoteInput(), token);
       expect(quote.errors?.map((e) => e.extensions?.['code'])).toEqual(['UPSTREAM_UNAVAILABLE']);
+      // The operator learns why from the log: ZoPay's status, machine code and correlation id (for ZoPay's
+      // support), never its message or body.
+      const refusals = logs.records().filter((r) => String(r['msg']).startsWith('ZoPay refused the gateway itself'));
+      expect(refusals.map((r) => [r['operation'], r['err']])).toEqual(
+        ['execute', 'quote'].map((operation) => [
+          operation,
+          { name: 'ZoPayAuthenticationError', code: 'ZOPAY_AUTHENTICATION', httpStatus: 401, upstreamCode: 'AUTH_ERROR', correlationId: 'zp-corr-401' },
+        ]),
+      );
+      expect(logs.text()).not.toContain('Invalid signature');
     } finally {
       refuseAuth = false;
     }
@@ -156,6 +170,8 @@ describe('against an independently written ZoPay-compatible server', () => {
       expect(first.data?.executeDisbursement).toMatchObject({ __typename: typename, code });
       // ZoPay's own text (which may carry a phone number) never reaches the client.
       expect(JSON.stringify(first)).not.toContain('670000001');
+      expect(logs.text()).not.toContain('670000001');
+      expect(logs.text()).not.toContain('risk engine');
       const before = executes();
       const replay = await gql(gateway.url, EXECUTE, { input }, token);
       expect(replay.data).toEqual(first.data);
