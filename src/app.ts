@@ -8,11 +8,12 @@ import type { TokenVerifier } from './auth/tokens.js';
 import { bearerToken } from './auth/tokens.js';
 import { createContext } from './context.js';
 import type { PayoutService } from './services/payouts.js';
-import { buildYoga, type GatewayYoga } from './http/yoga.js';
+import { buildYoga, GRAPHQL_PATH, type GatewayYoga } from './http/yoga.js';
 import { attachGraphQLWs } from './http/ws.js';
 import type { SubscriptionEventHook } from './realtime/shared-execution.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from './http/body.js';
 import { sendJson } from './http/respond.js';
+import { upstreamUnavailableError } from './services/infra-errors.js';
 import { createMaskError } from './http/mask-error.js';
 import { GRAPHIQL_ASSET_PREFIX, serveGraphiQLAsset } from './http/graphiql-assets.js';
 
@@ -114,9 +115,12 @@ export function buildApp(deps: AppDeps): App {
     // The client's handle on this request in the gateway's logs (what support asks for).
     res.setHeader('x-request-id', requestId);
     if (draining) {
-      // Stopping: tell the client (or load balancer) to go elsewhere.
+      // Stopping: tell the client (or load balancer) to go elsewhere. A GraphQL client gets the error in
+      // GraphQL's shape, with the code it already handles: nothing ran, so retrying is safe.
       res.setHeader('connection', 'close');
-      return sendJson(res, 503, { error: 'shutting down' });
+      res.setHeader('retry-after', '1');
+      const graphql = (req.url ?? '/').split('?')[0] === GRAPHQL_PATH;
+      return sendJson(res, 503, graphql ? { errors: [upstreamUnavailableError({ retrySafe: true, retryAfter: 1 }).toJSON()] } : { error: 'shutting down' });
     }
     requestIds.set(req, requestId);
     handle(req, res).catch((err: unknown) => {

@@ -41,6 +41,9 @@ export interface ServerContext {
 
 export type GatewayYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
+/** Where GraphQL is served: HTTP (POST, GET, SSE) and graphql-ws alike. */
+export const GRAPHQL_PATH = '/graphql';
+
 export function buildYoga(opts: YogaOptions): GatewayYoga {
   const exposeLimits = !opts.production;
   const mask = createMaskError(opts.production);
@@ -108,7 +111,7 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
   const headers = opts.devToken ? JSON.stringify({ Authorization: `Bearer ${opts.devToken}` }) : '{}';
   return createYoga<ServerContext, GraphQLContext>({
     schema: opts.schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     batching: false,
     // The body cap runs before Yoga (app.ts: Content-Length check, capped read for chunked bodies).
