@@ -100,6 +100,18 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     },
     ...(opts.plugins ?? []),
     {
+      // A subscription from a client that accepts no stream (`accept: application/json`): Yoga has already
+      // subscribed, and would answer an empty 406 and leave the subscription open, holding one of the
+      // caller's SUBSCRIPTIONS_PER_CALLER slots and its payout's watch until the payout ended. End it at
+      // once, and say in the answer what to do instead.
+      onResultProcess({ result, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
+        if (resultProcessor || !isAsyncIterable(result)) return;
+        const iterator = result[Symbol.asyncIterator]();
+        void iterator.return?.()?.catch(() => undefined);
+        setResultProcessor((_result, fetchAPI) => streamNotAcceptable(fetchAPI, acceptableMediaTypes), 'application/json');
+      },
+    },
+    {
       // Last of our plugins: each distinct subscription selection runs once per event, whatever the
       // number of subscribers (graphql-ws and SSE alike), and its result is masked once, here, so no
       // per-subscriber masking layer follows (Yoga's masking hooks after this one are skipped).
@@ -149,5 +161,25 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       },
     },
     plugins,
+  });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** 406, as Yoga answers, but with a GraphQL error saying how to subscribe. */
+function streamNotAcceptable(fetchAPI: { Response: typeof Response }, acceptable: readonly string[]): Response {
+  const body = JSON.stringify({
+    errors: [
+      {
+        message: 'A subscription answers with a stream of results: subscribe over graphql-ws, or send "Accept: text/event-stream" (SSE).',
+        extensions: { code: 'BAD_REQUEST' },
+      },
+    ],
+  });
+  return new fetchAPI.Response(body, {
+    status: 406,
+    headers: { 'content-type': 'application/json; charset=utf-8', accept: [...new Set(acceptable)].join(', ') },
   });
 }

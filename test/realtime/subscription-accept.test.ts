@@ -1,0 +1,81 @@
+/**
+ * A subscription sent over HTTP by a client that accepts no stream (`accept: application/json`, as a
+ * careless curl or fetch does). GraphQL over HTTP answers 406; Yoga subscribed first and left that
+ * subscription open, so each such request held one of the caller's SUBSCRIPTIONS_PER_CALLER slots until
+ * the payout ended: a few of them locked the caller out of subscriptions. Now the answer says how to
+ * subscribe and nothing stays open.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, pay, type TestStack } from '../helpers/gateway.js';
+import { MSISDN_PENDING, sse, waitFor } from '../security/support.js';
+
+const SUBSCRIPTION = 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { id status } }';
+
+let stack: TestStack;
+let token: string;
+let payoutId: string;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { SUBSCRIPTIONS_PER_CALLER: '2' } });
+  token = await stack.token('accept-app', 'payouts:write payouts:read');
+  payoutId = await pay(stack.gateway.url, token, 'accept-1', MSISDN_PENDING);
+});
+afterAll(() => stack.close());
+
+async function activeSubscriptions(): Promise<number> {
+  const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('graphql_subscriptions_active '));
+  return Number(line?.split(' ')[1]);
+}
+
+describe('a subscription asked for as plain JSON', () => {
+  it('gets 406 with a GraphQL error saying how to subscribe, holds no subscription slot, and the caller can still subscribe over SSE', async () => {
+    const requests = [
+      () =>
+        fetch(`${stack.gateway.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: SUBSCRIPTION, variables: { id: payoutId } }),
+        }),
+      () =>
+        fetch(`${stack.gateway.url}/graphql?${new URLSearchParams({ query: SUBSCRIPTION, variables: JSON.stringify({ id: payoutId }) }).toString()}`, {
+          headers: { accept: 'application/graphql-response+json', authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1' },
+        }),
+    ];
+    // More than the caller's cap of 2: before the fix the third was already refused.
+    for (let i = 0; i < 5; i++) {
+      const res = await (requests[i % 2] as () => Promise<Response>)();
+      expect(res.status).toBe(406);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('accept')).toContain('text/event-stream');
+      expect(await res.json()).toEqual({
+        errors: [
+          {
+            message: 'A subscription answers with a stream of results: subscribe over graphql-ws, or send "Accept: text/event-stream" (SSE).',
+            extensions: { code: 'BAD_REQUEST' },
+          },
+        ],
+      });
+    }
+    await waitFor(async () => (await activeSubscriptions()) === 0, 2_000, 'no live subscription left behind');
+
+    const streams = [sse(stack.gateway.url, SUBSCRIPTION, { id: payoutId }, token), sse(stack.gateway.url, SUBSCRIPTION, { id: payoutId }, token)];
+    try {
+      await waitFor(() => streams.every((s) => s.payloads.length > 0), 5_000, 'both SSE snapshots');
+      for (const s of streams) expect(s.payloads[0]).toEqual({ data: { payoutStatus: { id: payoutId, status: expect.any(String) } } });
+      expect(await activeSubscriptions()).toBe(2);
+    } finally {
+      for (const s of streams) s.close();
+    }
+  });
+
+  it('a query asked for in a media type the gateway does not serve still gets Yoga\'s plain 406', async () => {
+    const res = await fetch(`${stack.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/html', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(res.status).toBe(406);
+    expect(await res.text()).toBe('');
+  });
+});
