@@ -155,9 +155,17 @@ export function buildApp(deps: AppDeps): App {
       }
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'transfer-encoding') headers.set(k, v);
-      // With `{ req }` as server context, a client that leaves aborts this request's signal as on the
-      // fast path (the payoutStatus resolver ends a stream still being set up on it; tested).
-      const response = await yoga.fetch(new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body) }), { req });
+      // The request's signal is the client's connection: when it closes before the answer is complete
+      // (during a subscription's setup, or at any time during its stream), the signal aborts and the
+      // payoutStatus resolver ends the stream, as on the fast path (both tested).
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      const response = await yoga.fetch(
+        new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body), signal: gone.signal }),
+        { req },
+      );
       return pipeResponse(response, res);
     }
     // Declared length within the cap: Yoga reads the node request directly (the fast path).
@@ -239,6 +247,28 @@ async function pipeResponse(response: Response, res: ServerResponse): Promise<vo
   response.headers.forEach((v, k) => (headers[k] = v));
   res.writeHead(response.status, headers);
   if (!response.body) return void res.end();
-  for await (const chunk of response.body) res.write(chunk);
-  res.end();
+  const reader = response.body.getReader();
+  // A client that leaves mid-stream cancels the body: a pending read then ends, and the stream behind it
+  // (an SSE subscription) is told to stop.
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  res.once('close', cancel);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      // A slow reader: wait for its socket to drain (or close) instead of queuing without bound.
+      if (!res.write(value)) await new Promise<void>((resolve) => {
+        const go = () => {
+          res.off('drain', go);
+          res.off('close', go);
+          resolve();
+        };
+        res.on('drain', go);
+        res.on('close', go);
+      });
+    }
+  } finally {
+    res.off('close', cancel);
+  }
+  if (!res.destroyed) res.end();
 }

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pay, startStack, type TestStack } from '../helpers/gateway.js';
 import { until, wsClient, wsSubscribe } from '../helpers/subscribe.js';
-import { payVia, startSecureStack, type SecureStack } from './support.js';
+import { MSISDN_PENDING, payVia, startSecureStack, type SecureStack } from './support.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -148,6 +148,45 @@ describe('a client that leaves during a request sent with a chunked body (the ga
     } finally {
       store.getMany = getMany;
     }
+  });
+
+  it('ends its subscription when it leaves after the stream started (it used to last until the payout ended or the token expired)', async () => {
+    const token = await secure.token('gone-chunked-later', 'payouts:write');
+    const gateway = secure.gateway;
+    const live = () => gateway.metrics.sources.subscriptions();
+    const before = live();
+    const id = await payVia(secure.url, token, 'gone-chunked-later-1', MSISDN_PENDING);
+    const { port } = new URL(secure.url);
+    const body = JSON.stringify({ query: 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { status } }', variables: { id } });
+    // Head and whole chunked body in one write, as a client that streams its body quickly sends them.
+    const request = [
+      'POST /graphql HTTP/1.1',
+      `Host: 127.0.0.1:${port}`,
+      'Content-Type: application/json',
+      'Accept: text/event-stream',
+      `Authorization: Bearer ${token}`,
+      'Transfer-Encoding: chunked',
+      '',
+      `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+    ].join('\r\n');
+    const streams = Array.from({ length: 3 }, () => {
+      const socket = connect({ host: '127.0.0.1', port: Number(port) });
+      socket.on('error', () => undefined);
+      socket.write(request);
+      const snapshot = new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (c: Buffer) => {
+          text += c.toString('utf8');
+          if (/"status":"(PROCESSING|PENDING)"/.test(text)) resolve(text);
+        });
+      });
+      return { socket, snapshot };
+    });
+    for (const s of streams) expect(await s.snapshot).toMatch(/^HTTP\/1\.1 200 /);
+    expect(live()).toBe(before + 3);
+    for (const s of streams) s.socket.destroy();
+    await until(() => live() === before, 2_000, 'every subscription ended');
+    expect(secure.logs.records().filter((r) => r['msg'] === 'request handler failed')).toEqual([]);
   });
 });
 
