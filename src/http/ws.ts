@@ -276,7 +276,10 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
 
 /** The id of a `subscribe` message; undefined for anything else (graphql-ws judges malformed messages). */
 function subscribeId(text: string): string | undefined {
-  if (!text.includes('"subscribe"')) return undefined;
+  // Most frames (pings, pongs, completes) skip the parse. A subscribe's type is the literal text
+  // "subscribe" unless the client spelled it with JSON escapes, which graphql-ws reads the same: a frame
+  // with any escape is parsed, so no spelling gets past the cap or the reused-id check.
+  if (!text.includes('"subscribe"') && !text.includes('\\')) return undefined;
   try {
     const message = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
     return message?.type === 'subscribe' && typeof message.id === 'string' ? message.id : undefined;

@@ -224,6 +224,27 @@ describe('subscription caps', () => {
     ws.send({ id: 'd', type: 'complete' });
   });
 
+  it('per connection: a subscribe spelled with JSON escapes ("\\u0073ubscribe") counts like any other', async () => {
+    // graphql-ws reads the escaped frame as a subscribe; the gateway's bookkeeping used to look for the
+    // literal text and let such frames past the cap (and past its reused-id check).
+    const ids = await Promise.all([1, 2, 3].map((i) => payVia(stack.url, alice, `conn-cap-esc-${i}`)));
+    const ws = await connect(alice);
+    const escaped = (id: string, payoutId: string) => JSON.stringify({ id, type: 'subscribe', payload: { query: SUB, variables: { id: payoutId } } }).replace('"subscribe"', '"\\u0073ubscribe"');
+    expect(escaped('e1', 'p')).toContain('\\u0073ubscribe');
+    for (const [i, payoutId] of ids.slice(0, PER_CONNECTION).entries()) {
+      ws.send(escaped(`e${i}`, payoutId));
+      const first = await ws.next((m) => m['id'] === `e${i}`);
+      expect(first['payload']).toEqual({ data: { payoutStatus: { id: payoutId, status: 'PROCESSING', isFinal: false } } });
+    }
+    ws.send(escaped('over', ids[2] as string));
+    const over = await ws.next((m) => m['id'] === 'over');
+    expect(over['type']).toBe('error');
+    expect((over['payload'] as { extensions?: Record<string, unknown> }[])[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+    // And an id in use, reused with an escaped subscribe, is refused as the protocol says.
+    ws.send(escaped('e0', ids[0] as string));
+    expect((await ws.closed).code).toBe(4409);
+  });
+
   it('per connection: subscriptions that failed (NOT_FOUND) do not use up the cap', async () => {
     const id = await payVia(stack.url, alice, 'conn-cap-nf');
     const ws = await connect(alice);
