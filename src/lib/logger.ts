@@ -1,12 +1,10 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { maskMsisdn } from './msisdn.js';
+import { maskMsisdn, maskPhoneNumbers } from './msisdn.js';
 
 export type { Logger };
 
 const MSISDN_KEYS = new Set(['msisdn', 'recipientmsisdn', 'recipient_msisdn', 'customer_msisdn', 'phone']);
 const SECRET_KEYS = new Set(['authorization', 'apikey', 'api_key', 'x-zo-key', 'x-zo-nonce', 'cookie', 'set-cookie', 'connectionparams']);
-/** Phone numbers inside free text: with a "+", or Cameroon numbers written without it. */
-const PHONE = /\+\d{7,15}\b|\b237\d{9}\b/g;
 const MAX_DEPTH = 8;
 
 function isSecretKey(key: string): boolean {
@@ -19,7 +17,7 @@ function isSecretKey(key: string): boolean {
  * Walking the (small) log object costs less than path-based redaction with wildcards.
  */
 export function scrub(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(PHONE, (n) => maskMsisdn(n));
+  if (typeof value === 'string') return maskPhoneNumbers(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[Truncated]';
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));

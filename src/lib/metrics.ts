@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 
 import type { AttemptInfo } from '../zopay/client.js';
 import { SCOPES, type Viewer } from '../auth/viewer.js';
+import { maskPhoneNumbers } from './msisdn.js';
 
 const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
 /** Distinct operation names kept as label values (see operationLabel). */
@@ -98,7 +99,8 @@ export class GatewayMetrics {
    * neither an anonymous flood nor a token without a scope, nor failing operations, grows the registry.
    */
   operationLabel(name: string, caller: 'trusted' | 'untrusted' | 'anonymous'): string {
-    const label = name.slice(0, 64);
+    // A name can hold anything, a phone number included: masked like a log line.
+    const label = maskPhoneNumbers(name.slice(0, 64));
     if (this.operationLabels.has(label)) return label;
     if (caller === 'anonymous') return 'unauthenticated';
     if (caller === 'untrusted' || this.operationLabels.size >= MAX_OPERATION_LABELS) return 'other';

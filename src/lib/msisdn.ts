@@ -26,3 +26,15 @@ export function maskMsisdn(msisdn: string): string {
   if (d.length < 7) return plus + '*'.repeat(d.length);
   return plus + d.slice(0, 4) + '*'.repeat(d.length - 7) + d.slice(-3);
 }
+
+/**
+ * Phone numbers inside free text (log lines, client-chosen names that become metric labels): any run of
+ * 7–15 digits after a "+", and Cameroon numbers written without it (237 and 9 digits). Bounded by
+ * non-digits only, not by word boundaries: a name like `PayoutFor_237670000001` hides none. (Not the
+ * 9-digit national form: runs like it occur inside payout ids, which logs must keep whole.)
+ */
+const PHONE_IN_TEXT = /\+\d{7,15}(?!\d)|(?<!\d)237\d{9}(?!\d)/g;
+
+export function maskPhoneNumbers(text: string): string {
+  return text.replace(PHONE_IN_TEXT, (n) => maskMsisdn(n));
+}

@@ -38,7 +38,7 @@ export const MsisdnScalar = builder.scalarType('Msisdn', {
     'Letters, spaces, separators and non-ASCII digits are rejected.',
   serialize: (value) => String(value),
   parseValue: (value) => {
-    if (typeof value !== 'string') throw new TypeError('Msisdn must be a string such as "+237670000001"');
+    if (typeof value !== 'string') throw new TypeError('Msisdn must be a string in E.164 form: "+", the country code and the number, digits only ("+237" and 9 digits in Cameroon)');
     const result = normalizeMsisdn(value);
     if (!result.ok) throw new TypeError(result.reason);
     return result.msisdn;

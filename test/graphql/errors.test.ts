@@ -153,6 +153,8 @@ describe('input graphql-js cannot coerce: BAD_USER_INPUT with issues, nothing se
     ['an amount in exponent form', { gateway: 'MTN_MOMO', amount: '1e21', currency: 'XAF', recipient: { msisdn: '+237670000001' } }, 'input.amount', /Decimal/],
     ['an unknown gateway', { gateway: 'PAYPAL', amount: '5000', currency: 'XAF', recipient: { msisdn: '+237670000001' } }, 'input.gateway', /Gateway|enum/i],
     ['an unknown input field', { gateway: 'MTN_MOMO', amount: '5000', currency: 'XAF', recipient: { msisdn: '+237670000001' }, tip: '10' }, 'input', /tip/],
+    // The message's own example used to be a number, which the error masking then starred out.
+    ['a phone number sent as a JSON number', { gateway: 'MTN_MOMO', amount: '5000', currency: 'XAF', recipient: { msisdn: 237670000001 } }, 'input.recipient.msisdn', /Msisdn must be a string in E\.164 form: "\+", the country code and the number, digits only \("\+237" and 9 digits in Cameroon\)$/],
   ];
   it.each(cases)('%s', async (_name, input, path, message) => {
     const before = stack.sandbox.requests.length;

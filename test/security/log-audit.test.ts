@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signWebhook, signedWebhookHeaders } from '../../src/zopay/webhook-signature.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { GatewayMetrics } from '../../src/lib/metrics.js';
 import { loadConfig } from '../../src/config.js';
 import { EXECUTE, PAYOUT, QUOTE, quoteInput } from '../helpers/gateway.js';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
@@ -254,6 +255,10 @@ describe('the logger itself redacts what a careless log call would leak', () => 
     ['a payout', { payout: { id: 'p1', recipientMsisdn: MSISDN_OK } }],
     ['a webhook event', { data: { recipient_msisdn: '237670000001' } }],
     ['a token', { token: bearer.slice(7) }],
+    // Text a client chooses (an operation name, a request id) with a number glued to letters or "_".
+    ['an operation name', { operation: 'PayoutFor_237670000001' }],
+    ['a request id', { requestId: 'payout_237670000005' }],
+    ['a number inside a word', { note: 'sent to+237670000001by SMS, and tel237670000005x' }],
   ];
   // Deeper shapes a careless call produces: pino-http's `req`, nested headers, bodies, configs, lists.
   const deep: [string, Record<string, unknown>][] = [
@@ -277,6 +282,19 @@ describe('the logger itself redacts what a careless log call would leak', () => 
   };
   it.each(flat)('%s: no secret, token, signature or full MSISDN in the line', (_name, obj) => expectRedacted(obj));
   it.each(deep)('%s (deeper than two levels): no secret, token, signature or full MSISDN in the line', (_name, obj) => expectRedacted(obj));
+
+  it('keeps what only looks like a number: payout ids, timestamps, amounts and longer digit runs', () => {
+    const capture = new LogCapture();
+    const kept = { payoutId: '6612345678-2370-4000-8000-237670000001a', at: '2026-11-27T20:49:16.370Z', ms: 1795812556000, amount: '650000000', longer: '12376700000019' };
+    createLogger({ level: 'info', destination: capture }).info(kept, 'kept');
+    expect(capture.records()[0]).toMatchObject({ ...kept, payoutId: '6612345678-2370-4000-8000-2376*****001a' });
+  });
+
+  it('a metric label made of an operation name has its phone numbers masked too', () => {
+    const metrics = new GatewayMetrics();
+    expect(metrics.operationLabel('PayoutFor_237670000001', 'trusted')).toBe('PayoutFor_2376*****001');
+    expect(metrics.operationLabel('Send+237670000005', 'trusted')).toBe('Send+2376*****005');
+  });
 
   it('a masked MSISDN still tells the country and the last digits apart', () => {
     const capture = new LogCapture();
