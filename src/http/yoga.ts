@@ -82,6 +82,14 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
         return {
           onExecuteDone({ result }) {
             const errors = 'errors' in result ? (result.errors ?? []) : [];
+            // The codes the client gets (masking runs later, on the way out).
+            const codes = errors.map((e) => (mask(e, 'Unexpected error.') as GraphQLError).extensions['code']);
+            errors.forEach((e, i) => {
+              if (codes[i] !== 'INTERNAL_SERVER_ERROR') return;
+              // The client only sees "Unexpected error." and its request id: this line is where that id leads.
+              const cause = e.originalError ?? e;
+              opts.log.error({ requestId: ctx.requestId, path: e.path?.join('.') ?? null, error: { name: cause.name, message: cause.message } }, 'unexpected error; the client was told INTERNAL_SERVER_ERROR');
+            });
             opts.log.info(
               {
                 requestId: ctx.requestId,
@@ -89,7 +97,7 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
                 // the metrics do), cut to 64 characters: it is the client's text.
                 operation: (args.operationName ?? getOperationAST(args.document, undefined)?.name?.value)?.slice(0, 64) ?? null,
                 caller: ctx.viewer ? 'authenticated' : 'anonymous',
-                errors: errors.map((e) => (e.extensions?.['code'] as string | undefined) ?? 'ERROR'),
+                errors: codes.map((code) => (typeof code === 'string' ? code : 'ERROR')),
                 ms: Math.round(performance.now() - started),
               },
               'graphql operation',

@@ -423,7 +423,15 @@ export class PayoutService {
       this.deps.log.error({ err: errSummary(err), operation }, 'ZoPay refused the gateway itself (API key, secret, clock or origin); operator action needed');
     }
     const infra = infrastructureErrorFrom(err);
-    if (infra) return infra;
+    if (infra) {
+      // What the client is told says only "retry". The operator learns what failed: ZoPay's status, code
+      // and correlation id, a timeout, a connection error, or the store. (429s, the budget and an open
+      // breaker are counted and logged where they start, not once per refused call.)
+      if (infra.extensions['code'] === 'UPSTREAM_UNAVAILABLE' && !(err instanceof ZoPayCircuitOpenError) && !(err instanceof ZoPayAuthenticationError) && !(err instanceof ZoPayForbiddenError)) {
+        this.deps.log.warn({ err: errSummary(err), operation }, 'ZoPay or the store failed; the client was told UPSTREAM_UNAVAILABLE');
+      }
+      return infra;
+    }
     this.deps.log.error({ err: errSummary(err), operation }, 'unexpected failure');
     return err instanceof Error ? err : new Error('unexpected failure');
   }

@@ -28,7 +28,12 @@ import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
  * so the HTTP status decides and its `code` only refines within a status.
  */
 export function businessErrorFrom(err: unknown, operation: 'quote' | 'execute'): BusinessError | undefined {
-  if (err instanceof ZoPayInsufficientBalanceError) return new InsufficientBalanceError();
+  if (err instanceof ZoPayInsufficientBalanceError) {
+    // ZoPay documents its 402 for executes; a quote refused with one is still a refusal to quote (the
+    // quote's result type has no balance error).
+    if (operation === 'quote') return new QuoteRejectedError('ZoPay refused to quote: the merchant balance is insufficient or the payment was declined.');
+    return new InsufficientBalanceError();
+  }
   if (err instanceof ZoPayConflictError) {
     if (operation === 'execute' && err.upstreamCode === 'QUOTE_ALREADY_USED') return new QuoteAlreadyUsedError();
     return operation === 'execute' ? new IdempotencyKeyReusedError() : undefined;

@@ -30,6 +30,8 @@ let gateway: Gateway;
 let refuseAuth = false;
 /** When set, what the next executes are answered (a business refusal). */
 let executeAnswer: { status: number; body: Record<string, unknown> } | undefined;
+/** When set, what the next quotes are answered. */
+let quoteAnswer: { status: number; body: Record<string, unknown> } | undefined;
 /** When set, executes are read and never answered (ZoPay committed, or not: the gateway cannot tell). */
 let executeHangs = false;
 /** Everything the gateway logs (at info). */
@@ -58,6 +60,7 @@ beforeAll(async () => {
         res.end(JSON.stringify(json));
       };
       if (!ok || refuseAuth) return send(401, { error: 'Unauthorized', message: 'Invalid signature', code: 'AUTH_ERROR', correlation_id: 'zp-corr-401' });
+      if (req.url === '/api/v1/disbursements/quote' && quoteAnswer) return send(quoteAnswer.status, quoteAnswer.body);
       if (req.url === '/api/v1/disbursements/quote') {
         return send(200, { quote_id: randomUUID(), gateway_fee: '50.00', platform_fee: '25.00', total_amount: '5000.00', net_to_merchant: '-5075.00', expires_at: new Date(Date.now() + 900_000).toISOString() });
       }
@@ -154,6 +157,35 @@ describe('against an independently written ZoPay-compatible server', () => {
     expect(retried.errors).toBeUndefined();
     expect(retried.data?.executeDisbursement.id).toEqual(expect.any(String));
     expect(executes()).toBe(before + 2);
+  });
+
+  it('a quote refused with a 402 (documented for executes only) is a typed QuoteRejectedError, not an internal error', async () => {
+    const token = await mintToken(TEST_JWT_SECRET, { sub: 'indep-quote-402', scope: 'payouts:write' });
+    quoteAnswer = { status: 402, body: { error: 'Payment Required', message: 'Insufficient balance', code: 'INSUFFICIENT_BALANCE' } };
+    try {
+      const res = await gql<{ createQuote: Record<string, unknown> }>(gateway.url, QUOTE, quoteInput(), token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.createQuote).toMatchObject({ __typename: 'QuoteRejectedError', code: 'QUOTE_REJECTED', message: expect.stringMatching(/balance is insufficient/) });
+    } finally {
+      quoteAnswer = undefined;
+    }
+  });
+
+  it('a ZoPay failure the client only hears as UPSTREAM_UNAVAILABLE is logged for the operator with ZoPay\'s status, code and correlation id', async () => {
+    const token = await mintToken(TEST_JWT_SECRET, { sub: 'indep-quote-503', scope: 'payouts:write' });
+    quoteAnswer = { status: 503, body: { error: 'Service Unavailable', message: 'Down for +237670000001', code: 'MAINTENANCE', correlation_id: 'zp-corr-503' } };
+    const before = logs.records().length;
+    try {
+      const res = await gql(gateway.url, QUOTE, quoteInput(), token);
+      expect(res.errors?.map((e) => e.extensions?.['code'])).toEqual(['UPSTREAM_UNAVAILABLE']);
+    } finally {
+      quoteAnswer = undefined;
+    }
+    const warned = logs.records().slice(before).filter((r) => r['msg'] === 'ZoPay or the store failed; the client was told UPSTREAM_UNAVAILABLE');
+    expect(warned.map((r) => [r['level'], r['operation'], r['err']])).toEqual([
+      [40, 'quote', { name: 'ZoPayServerError', code: 'ZOPAY_SERVER_ERROR', httpStatus: 503, upstreamCode: 'MAINTENANCE', correlationId: 'zp-corr-503' }],
+    ]);
+    expect(logs.text()).not.toContain('Down for');
   });
 
   it.each([
