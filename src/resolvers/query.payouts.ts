@@ -40,8 +40,12 @@ builder.queryField('payouts', (t) =>
           },
         });
         // A list item is a complete snapshot: prime the loader so nested reads cost nothing.
-        for (const p of page.items) ctx.loaders.payout.prime(p.id, p);
-        const edges = page.items.map((node, i) => ({ node, cursor: encodeCursor(offset + i) }));
+        for (const { payout } of page.items) ctx.loaders.payout.prime(payout.id, payout);
+        // A cursor is the item's position in the list paged over (ZoPay's offset), not its index in
+        // this page: the gateway may drop listed items it knows have left the filter.
+        const edges = page.items.map(({ payout, position }) => ({ node: payout, cursor: encodeCursor(position) }));
+        // A page whose every row was dropped still moves on: its endCursor is the last row it read.
+        const resumeAfter = page.hasNextPage && page.lastRead !== undefined ? encodeCursor(page.lastRead) : null;
         return {
           edges,
           totalCount: page.totalCount,
@@ -49,7 +53,7 @@ builder.queryField('payouts', (t) =>
             hasNextPage: page.hasNextPage,
             hasPreviousPage: offset > 0,
             startCursor: edges[0]?.cursor ?? null,
-            endCursor: edges[edges.length - 1]?.cursor ?? null,
+            endCursor: edges.at(-1)?.cursor ?? resumeAfter,
           },
         };
       },

@@ -22,8 +22,18 @@ export interface PayoutListArgs {
   offset: number;
   filter: { status?: PayoutStatus; gateway?: Gateway; createdAfter?: string; createdBefore?: string };
 }
+/** A listed payout and its position in the list paged over (ZoPay's offset, or the owner index's): its cursor. */
+export interface ListedPayout {
+  payout: Payout;
+  position: number;
+}
 export interface PayoutListPage {
-  items: Payout[];
+  items: ListedPayout[];
+  /**
+   * Position of the last row this page read, kept or dropped; undefined when it read none. A page whose
+   * rows were all dropped ends there, so that the next one starts after them.
+   */
+  lastRead?: number;
   totalCount: number;
   hasNextPage: boolean;
 }
@@ -34,6 +44,11 @@ const QUOTE_RECORD_TTL_SECONDS = 60 * 60;
 const MAX_CONFLICTED_REMEMBERED = 10_000;
 /** Longest a subscription setup holds its slot when its stream is never pulled nor ended. */
 const SETUP_GUARD_MS = 10_000;
+/**
+ * Reads of ZoPay's list one `payouts` page may make: the first, and more only while the gateway drops
+ * items ZoPay still lists under the status filter (its list lags the webhooks).
+ */
+const MAX_LIST_READS = 3;
 
 export class PayoutService {
   readonly hub: PayoutHub;
@@ -361,37 +376,71 @@ export class PayoutService {
     }
   }
 
+  /**
+   * A page of ZoPay's list, with the statuses the gateway knows. An item the gateway knows has left the
+   * status filter is dropped, and the page is filled from further down ZoPay's list (at most
+   * MAX_LIST_READS reads). Every item keeps its ZoPay offset as its position, so the next page starts
+   * after the last row read, whatever was dropped: no item is repeated or skipped. `totalCount` is
+   * ZoPay's count for the filter.
+   */
   async listPayouts(viewer: Viewer, args: PayoutListArgs): Promise<PayoutListPage> {
     if (!canReadAll(viewer)) return this.listOwned(viewer, args);
+    const deadline = this.deadline();
+    const items: ListedPayout[] = [];
+    let offset = args.offset;
+    let lastRead: number | undefined;
+    let totalCount = 0;
+    let hasNextPage = false;
     try {
-      const page = await this.deps.zopay.listPayouts(
-        {
-          limit: args.first,
-          offset: args.offset,
-          ...(args.filter.status ? { status: args.filter.status } : {}),
-          ...(args.filter.gateway ? { gateway: args.filter.gateway } : {}),
-          ...(args.filter.createdAfter ? { startDate: args.filter.createdAfter } : {}),
-          ...(args.filter.createdBefore ? { endDate: args.filter.createdBefore } : {}),
-        },
-        { deadline: this.deadline() },
-      );
-      // Never older than what the gateway knows, and a stored final kept against a list that contradicts
-      // it (as payout(id) serves it). Nothing is recorded from a list: its items carry no failure code,
-      // and a record complete enough to be served without a GET must have one.
-      const known = await this.deps.stores.status.getMany(page.payouts.map((p) => p.id)).catch(() => undefined);
-      const items = page.payouts
-        .map((p, i) => {
-          const stored = known?.[i];
-          if (!stored) return p;
-          const storedWins = isFinalStatus(stored.status) || statusRank(stored.status) > statusRank(p.status);
-          return storedWins ? { ...withStored(p, stored), source: p.source } : p;
-        })
-        // The filter ZoPay applied may no longer hold for an item the gateway knows better.
-        .filter((p) => !args.filter.status || p.status === args.filter.status);
-      return { items, totalCount: page.total, hasNextPage: page.hasMore };
+      for (let reads = 0; reads < MAX_LIST_READS; reads++) {
+        const page = await this.deps.zopay.listPayouts(
+          {
+            limit: args.first,
+            offset,
+            ...(args.filter.status ? { status: args.filter.status } : {}),
+            ...(args.filter.gateway ? { gateway: args.filter.gateway } : {}),
+            ...(args.filter.createdAfter ? { startDate: args.filter.createdAfter } : {}),
+            ...(args.filter.createdBefore ? { endDate: args.filter.createdBefore } : {}),
+          },
+          { deadline },
+        );
+        if (reads === 0) totalCount = page.total;
+        hasNextPage = page.hasMore;
+        let dropped = 0;
+        for (const [i, payout] of (await this.servedFromList(page.payouts)).entries()) {
+          if (items.length === args.first) {
+            // This row and those after it are left for the next page.
+            hasNextPage = true;
+            break;
+          }
+          lastRead = offset + i;
+          // The filter ZoPay applied may no longer hold for an item the gateway knows better.
+          if (args.filter.status && payout.status !== args.filter.status) dropped++;
+          else items.push({ payout, position: offset + i });
+        }
+        // A short page ZoPay gave is its answer; only a shortfall of the gateway's own is read further.
+        if (items.length === args.first || !page.hasMore || dropped === 0) break;
+        offset += page.payouts.length;
+      }
     } catch (err) {
       throw this.translate(err, 'read');
     }
+    return { items, ...(lastRead === undefined ? {} : { lastRead }), totalCount, hasNextPage };
+  }
+
+  /**
+   * List items as the gateway serves them: never older than what it knows, and a stored final kept
+   * against a list that contradicts it (as payout(id) serves it). Nothing is recorded from a list: its
+   * items carry no failure code, and a record complete enough to be served without a GET must have one.
+   */
+  private async servedFromList(listed: Payout[]): Promise<Payout[]> {
+    const known = await this.deps.stores.status.getMany(listed.map((p) => p.id)).catch(() => undefined);
+    return listed.map((p, i) => {
+      const stored = known?.[i];
+      if (!stored) return p;
+      const storedWins = isFinalStatus(stored.status) || statusRank(stored.status) > statusRank(p.status);
+      return storedWins ? { ...withStored(p, stored), source: p.source } : p;
+    });
   }
 
   /**
@@ -403,13 +452,14 @@ export class PayoutService {
       throw this.translate(err, 'read');
     });
     const hasFilter = Object.values(args.filter).some((v) => v !== undefined);
+    const at = (payout: Payout, i: number): ListedPayout => ({ payout, position: args.offset + i });
     if (!hasFilter) {
       const slice = ids.slice(args.offset, args.offset + args.first);
-      const items = (await this.fetchPayouts(slice)).filter((p): p is Payout => p !== null);
+      const items = (await this.fetchPayouts(slice)).filter((p): p is Payout => p !== null).map(at);
       return { items, totalCount: total, hasNextPage: args.offset + slice.length < total };
     }
     const all = (await this.fetchPayouts(ids)).filter((p): p is Payout => p !== null && matches(p, args.filter));
-    return { items: all.slice(args.offset, args.offset + args.first), totalCount: all.length, hasNextPage: args.offset + args.first < all.length };
+    return { items: all.slice(args.offset, args.offset + args.first).map(at), totalCount: all.length, hasNextPage: args.offset + args.first < all.length };
   }
 
   /** Business outcome → typed error; infrastructure → top-level code; anything else → masked. */
