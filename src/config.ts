@@ -11,10 +11,8 @@ const optionalBool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .optional()
   .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes'));
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+/** Blank values never reach the schema (see withoutBlanks), so unset is the only empty case left. */
+const optionalString = z.string().optional();
 const optionalUrl = (protocols: RegExp) =>
   optionalString.pipe(
     z
@@ -92,6 +90,20 @@ const EnvSchema = z.object({
 
 type Env = z.infer<typeof EnvSchema>;
 
+/** Every variable loadConfig reads. */
+export const CONFIG_VARIABLES: readonly (keyof Env)[] = EnvSchema.keyof().options;
+
+/**
+ * A blank value (empty or only whitespace) means unset, for every variable: `PORT=` left empty in a
+ * deployment template gets the default. Given to the schema, it would become 0 for a number
+ * (Number('') is 0: a random port, no shutdown grace) or fail with a misleading "too small".
+ */
+function withoutBlanks(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && value.trim() !== '') kept[name] = value;
+  return kept;
+}
+
 export interface Config {
   env: Env['NODE_ENV'];
   isProduction: boolean;
@@ -161,7 +173,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** Parses and checks the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse(withoutBlanks(env));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(problems);

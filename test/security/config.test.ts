@@ -3,21 +3,62 @@
  * production instance must not start with (the sandbox's credentials and origin, no client auth).
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { SANDBOX_DEFAULTS } from '../../src/zopay/defaults.js';
 import { productionEnv } from './support.js';
 
-function problems(env: Record<string, string>): string[] {
+function messages(env: Record<string, string>): readonly string[] {
   try {
     loadConfig(env);
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => p.split(':')[0] ?? p);
+    if (err instanceof ConfigError) return err.problems;
     throw err;
   }
   return [];
 }
 
+/** The variables named by the ConfigError's problems, in order. */
+function problems(env: Record<string, string>): string[] {
+  return messages(env).map((p) => p.split(':')[0] ?? p);
+}
+
 const production = productionEnv();
+
+/** Every numeric variable, its default and where the config holds it. */
+const NUMERIC: [name: string, defaultValue: number, read: (c: Config) => number][] = [
+  ['PORT', 4000, (c) => c.port],
+  ['ZOPAY_CONNECT_TIMEOUT_MS', 3_000, (c) => c.zopay.connectTimeoutMs],
+  ['ZOPAY_REQUEST_TIMEOUT_MS', 10_000, (c) => c.zopay.requestTimeoutMs],
+  ['ZOPAY_OPERATION_DEADLINE_MS', 20_000, (c) => c.zopay.operationDeadlineMs],
+  ['ZOPAY_MAX_ATTEMPTS', 4, (c) => c.zopay.maxAttempts],
+  ['ZOPAY_RATE_LIMIT_PER_MINUTE', 100, (c) => c.zopay.rateLimitPerMinute],
+  ['ZOPAY_BREAKER_FAILURES', 5, (c) => c.zopay.breakerFailures],
+  ['ZOPAY_BREAKER_COOLDOWN_MS', 30_000, (c) => c.zopay.breakerCooldownMs],
+  ['SANDBOX_PORT', SANDBOX_DEFAULTS.port, (c) => c.sandbox.port],
+  ['SANDBOX_TIME_SCALE', 1, (c) => c.sandbox.timeScale],
+  ['MAX_BODY_BYTES', 100_000, (c) => c.http.maxBodyBytes],
+  ['WEBHOOK_MAX_BODY_BYTES', 64_000, (c) => c.http.webhookMaxBodyBytes],
+  ['HTTP_REQUEST_TIMEOUT_MS', 30_000, (c) => c.http.requestTimeoutMs],
+  ['WEBHOOK_DEDUPE_TTL_SECONDS', 604_800, (c) => c.webhookDedupeTtlSeconds],
+  ['IDEMPOTENCY_TTL_SECONDS', 86_400, (c) => c.idempotencyTtlSeconds],
+  // Its default is the operation deadline + 5 s.
+  ['IDEMPOTENCY_LOCK_TTL_MS', 25_000, (c) => c.idempotencyLockTtlMs],
+  ['RECONCILE_INTERVAL_MS', 15_000, (c) => c.reconcileIntervalMs],
+  ['WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, (c) => c.wsMaxSubscriptionsPerConnection],
+  ['WS_KEEPALIVE_MS', 12_000, (c) => c.wsKeepAliveMs],
+  ['SUBSCRIPTIONS_PER_CALLER', 100, (c) => c.subscriptionsPerCaller],
+  ['SUBSCRIBE_SETUPS_IN_FLIGHT', 256, (c) => c.subscribeSetupsInFlight],
+  ['MUTATION_RATE_LIMIT_PER_MINUTE', 120, (c) => c.mutationRateLimitPerMinute],
+  ['GRAPHQL_MAX_DEPTH', 8, (c) => c.limits.maxDepth],
+  ['GRAPHQL_MAX_ALIASES', 15, (c) => c.limits.maxAliases],
+  ['GRAPHQL_MAX_COST', 5_000, (c) => c.limits.maxCost],
+  ['GRAPHQL_MAX_TOKENS', 1_000, (c) => c.limits.maxTokens],
+  ['GRAPHQL_MAX_DIRECTIVES', 20, (c) => c.limits.maxDirectives],
+  ['SHUTDOWN_GRACE_MS', 10_000, (c) => c.shutdownGraceMs],
+  ['SHUTDOWN_DRAIN_MS', 1_000, (c) => c.shutdownDrainMs],
+];
+
+const BLANKS = ['', ' ', '\t \n'];
 
 describe('configuration', () => {
   it('accepts a complete production configuration', () => {
@@ -53,5 +94,30 @@ describe('configuration', () => {
   it('refuses a production instance without client authentication or a ZoPay URL', () => {
     const { AUTH_JWT_SECRET: _secret, ZOPAY_BASE_URL: _url, ...env } = production;
     expect(problems(env)).toEqual(['AUTH_JWT_SECRET or AUTH_JWKS_URL', 'ZOPAY_BASE_URL']);
+  });
+
+  describe('a blank value (empty or whitespace) means unset: the default, as if the variable were not there', () => {
+    const blanks = NUMERIC.flatMap(([name, defaultValue, read]) => BLANKS.map((blank) => [name, JSON.stringify(blank), blank, defaultValue, read] as const));
+    it.each(blanks)('%s=%s gives the default', (name, _shown, blank, defaultValue, read) => {
+      expect(read(loadConfig({ [name]: blank }))).toBe(defaultValue);
+      expect(read(loadConfig({ ...production, [name]: blank }))).toBe(defaultValue);
+    });
+
+    it.each(BLANKS.map((b) => [JSON.stringify(b), b]))('every variable set to %s gives the same configuration as none set', (_shown, blank) => {
+      const allBlank = Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, blank]));
+      expect(loadConfig(allBlank)).toEqual(loadConfig({}));
+      expect(loadConfig({ ...allBlank, ...production })).toEqual(loadConfig(production));
+    });
+
+    it('a blank ZoPay secret in production is refused as the sandbox value it falls back to', () => {
+      expect(messages({ ...production, ZOPAY_API_SECRET: ' ' })).toEqual(['ZOPAY_API_SECRET: must be set to your real ZoPay value in production']);
+    });
+  });
+
+  describe('a numeric value that is set but invalid is refused, naming the variable', () => {
+    const invalid = NUMERIC.flatMap(([name]) => ['-1', 'ten', '1e12', '12abc'].map((value) => [name, value] as const));
+    it.each(invalid)('%s=%s', (name, value) => {
+      expect(problems({ [name]: value })).toEqual([name]);
+    });
   });
 });
