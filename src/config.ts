@@ -22,6 +22,13 @@ const optionalUrl = (protocols: RegExp) =>
       .refine((v) => !URL.canParse(v) || protocols.test(new URL(v).protocol), { message: 'unsupported URL scheme' })
       .optional(),
   );
+/**
+ * The ZoPay transport takes an origin only: requests are signed with their path from the root, so a base
+ * path would break every signature. Trailing slashes are allowed (loadConfig drops them).
+ */
+function isOrigin(u: URL): boolean {
+  return /^\/*$/.test(u.pathname) && u.search === '' && u.hash === '';
+}
 const csv = z
   .string()
   .optional()
@@ -38,7 +45,9 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 
-  ZOPAY_BASE_URL: optionalUrl(/^https?:$/),
+  ZOPAY_BASE_URL: optionalUrl(/^https?:$/).refine((v) => v === undefined || !URL.canParse(v) || isOrigin(new URL(v)), {
+    message: 'must be an origin (scheme://host[:port]) without a path, query or fragment: the gateway adds the /api/v1/… paths itself',
+  }),
   ZOPAY_API_KEY: z.string().min(1).default(SANDBOX_DEFAULTS.apiKey),
   ZOPAY_API_SECRET: z.string().min(1).default(SANDBOX_DEFAULTS.apiSecret),
   ZOPAY_ORIGIN: z.string().min(1).default(SANDBOX_DEFAULTS.origin),

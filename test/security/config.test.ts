@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { SANDBOX_DEFAULTS } from '../../src/zopay/defaults.js';
+import { createUndiciTransport } from '../../src/zopay/transport.js';
 import { productionEnv } from './support.js';
 
 function messages(env: Record<string, string>): readonly string[] {
@@ -89,6 +90,26 @@ describe('configuration', () => {
   it('names a ZOPAY_BASE_URL that is not a URL instead of failing on it', () => {
     expect(problems({ ...production, ZOPAY_BASE_URL: 'api.zopay.com' })).toEqual(['ZOPAY_BASE_URL']);
     expect(problems({ NODE_ENV: 'development', ZOPAY_BASE_URL: 'api.zopay.com', AUTH_JWKS_URL: 'not a url' })).toEqual(['ZOPAY_BASE_URL', 'AUTH_JWKS_URL']);
+  });
+
+  it.each(['https://api.zopay.example/api/v1', 'https://api.zopay.example/v1/', 'https://api.zopay.example/?env=live', 'https://api.zopay.example/#x'])(
+    'refuses a ZOPAY_BASE_URL that is not an origin (%s), naming it, instead of failing later at start-up',
+    (url) => {
+      expect(messages({ ...production, ZOPAY_BASE_URL: url })).toEqual([expect.stringMatching(/^ZOPAY_BASE_URL: must be an origin/)]);
+      expect(problems({ ZOPAY_BASE_URL: url })).toEqual(['ZOPAY_BASE_URL']);
+    },
+  );
+
+  it.each([
+    ['https://api.zopay.example', 'https://api.zopay.example'],
+    ['https://api.zopay.example/', 'https://api.zopay.example'],
+    ['https://api.zopay.example:8443//', 'https://api.zopay.example:8443'],
+    ['http://127.0.0.1:9000/', 'http://127.0.0.1:9000'],
+  ])('accepts the origin %s as %s, which the ZoPay transport takes', async (url, baseUrl) => {
+    const config = loadConfig({ ...production, ZOPAY_BASE_URL: url });
+    expect(config.zopay.baseUrl).toBe(baseUrl);
+    const transport = createUndiciTransport({ baseUrl, connectTimeoutMs: 1_000, headersTimeoutMs: 1_000, bodyTimeoutMs: 1_000 });
+    await transport.close();
   });
 
   it('refuses a production instance without client authentication or a ZoPay URL', () => {
