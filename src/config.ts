@@ -182,47 +182,10 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** Parses and checks the environment; throws one ConfigError naming every bad variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const parsed = EnvSchema.safeParse(withoutBlanks(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
+  const { e, failed, problems } = parseEnv(withoutBlanks(env));
+  if (e) problems.push(...checkEnv(e, failed));
+  if (!e || problems.length > 0) throw new ConfigError(problems);
   const isProduction = e.NODE_ENV === 'production';
-  const problems: string[] = [];
-
-  if (isProduction) {
-    if (!e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
-      problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: required in production (client authentication)');
-    }
-    if (!e.ZOPAY_BASE_URL) {
-      problems.push('ZOPAY_BASE_URL: required in production (the embedded sandbox is for development)');
-    } else {
-      const u = new URL(e.ZOPAY_BASE_URL);
-      if (u.protocol !== 'https:' && !LOOPBACK_HOSTS.has(u.hostname)) {
-        problems.push('ZOPAY_BASE_URL: must be https:// in production (loopback hosts excepted)');
-      }
-    }
-    const sandboxValues: [keyof Env, string][] = [
-      ['ZOPAY_API_KEY', SANDBOX_DEFAULTS.apiKey],
-      ['ZOPAY_API_SECRET', SANDBOX_DEFAULTS.apiSecret],
-      ['ZOPAY_WEBHOOK_SECRET', SANDBOX_DEFAULTS.webhookSecret],
-      // Signed into every request: ZoPay refuses a merchant's calls from an origin it does not know.
-      ['ZOPAY_ORIGIN', SANDBOX_DEFAULTS.origin],
-    ];
-    for (const [name, def] of sandboxValues) {
-      if (e[name] === def) problems.push(`${name}: must be set to your real ZoPay value in production`);
-    }
-    // The sandbox's secret is public (it is in this repository): as the previous secret of a rotation it
-    // would let anyone sign webhooks.
-    if (e.ZOPAY_WEBHOOK_SECRET_PREVIOUS === SANDBOX_DEFAULTS.webhookSecret) {
-      problems.push('ZOPAY_WEBHOOK_SECRET_PREVIOUS: must not be the sandbox secret in production');
-    }
-  }
-  if (e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
-    problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: required with AUTH_JWKS_URL');
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
 
   const devDefault = !isProduction;
   const config: Config = {
@@ -283,6 +246,77 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
   };
   return deepFreeze(config);
+}
+
+interface ParsedEnv {
+  /** Undefined only when the variables that parsed cannot make an Env on their own. */
+  e: Env | undefined;
+  /** Variables whose value was refused: in `e` they hold their default. */
+  failed: ReadonlySet<string>;
+  problems: string[];
+}
+
+/**
+ * The variables that fail are reported, then the rest is parsed again without them (their defaults stand
+ * in), so that checkEnv still runs: one start-up message names the production refusals along with a
+ * mistyped LOG_LEVEL, instead of the operator finding them one restart at a time.
+ */
+function parseEnv(set: Record<string, string>): ParsedEnv {
+  const first = EnvSchema.safeParse(set);
+  if (first.success) return { e: first.data, failed: new Set(), problems: [] };
+  const issues = first.error.issues;
+  const failed = new Set(issues.map((i) => String(i.path[0] ?? '')));
+  const rest = Object.fromEntries(Object.entries(set).filter(([name]) => !failed.has(name)));
+  const second = EnvSchema.safeParse(rest);
+  return {
+    e: second.success ? second.data : undefined,
+    failed,
+    problems: issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+  };
+}
+
+/**
+ * Checks across variables, and what production refuses. A check that reads a variable whose value was
+ * refused is skipped: that variable is already named, and its stand-in default would give a false report
+ * (a NODE_ENV typo is not known to mean production; a too-short AUTH_JWT_SECRET is not a missing one).
+ */
+function checkEnv(e: Env, failed: ReadonlySet<string>): string[] {
+  const parsed = (...names: (keyof Env)[]): boolean => names.every((n) => !failed.has(n));
+  const problems: string[] = [];
+  if (parsed('NODE_ENV') && e.NODE_ENV === 'production') {
+    if (parsed('AUTH_JWT_SECRET', 'AUTH_JWKS_URL') && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
+      problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: required in production (client authentication)');
+    }
+    if (parsed('ZOPAY_BASE_URL')) {
+      if (!e.ZOPAY_BASE_URL) {
+        problems.push('ZOPAY_BASE_URL: required in production (the embedded sandbox is for development)');
+      } else {
+        const u = new URL(e.ZOPAY_BASE_URL);
+        if (u.protocol !== 'https:' && !LOOPBACK_HOSTS.has(u.hostname)) {
+          problems.push('ZOPAY_BASE_URL: must be https:// in production (loopback hosts excepted)');
+        }
+      }
+    }
+    const sandboxValues: [keyof Env, string][] = [
+      ['ZOPAY_API_KEY', SANDBOX_DEFAULTS.apiKey],
+      ['ZOPAY_API_SECRET', SANDBOX_DEFAULTS.apiSecret],
+      ['ZOPAY_WEBHOOK_SECRET', SANDBOX_DEFAULTS.webhookSecret],
+      // Signed into every request: ZoPay refuses a merchant's calls from an origin it does not know.
+      ['ZOPAY_ORIGIN', SANDBOX_DEFAULTS.origin],
+    ];
+    for (const [name, def] of sandboxValues) {
+      if (parsed(name) && e[name] === def) problems.push(`${name}: must be set to your real ZoPay value in production`);
+    }
+    // The sandbox's secret is public (it is in this repository): as the previous secret of a rotation it
+    // would let anyone sign webhooks.
+    if (parsed('ZOPAY_WEBHOOK_SECRET_PREVIOUS') && e.ZOPAY_WEBHOOK_SECRET_PREVIOUS === SANDBOX_DEFAULTS.webhookSecret) {
+      problems.push('ZOPAY_WEBHOOK_SECRET_PREVIOUS: must not be the sandbox secret in production');
+    }
+  }
+  if (parsed('AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE') && e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
+    problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: required with AUTH_JWKS_URL');
+  }
+  return problems;
 }
 
 function deepFreeze<T extends object>(o: T): T {

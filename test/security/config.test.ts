@@ -112,6 +112,36 @@ describe('configuration', () => {
     await transport.close();
   });
 
+  describe('one message names every problem: values refused by parsing and what production refuses', () => {
+    it('names a bad LOG_LEVEL together with everything a bare production environment lacks', () => {
+      expect(problems({ NODE_ENV: 'production', LOG_LEVEL: 'loud' })).toEqual([
+        'LOG_LEVEL',
+        'AUTH_JWT_SECRET or AUTH_JWKS_URL',
+        'ZOPAY_BASE_URL',
+        'ZOPAY_API_KEY',
+        'ZOPAY_API_SECRET',
+        'ZOPAY_WEBHOOK_SECRET',
+        'ZOPAY_ORIGIN',
+      ]);
+    });
+
+    it('names bad numbers together with a sandbox credential and a JWKS URL without its claims', () => {
+      const env = { ...production, PORT: '-1', MAX_BODY_BYTES: 'lots', ZOPAY_API_SECRET: SANDBOX_DEFAULTS.apiSecret, AUTH_JWKS_URL: 'https://idp.example/jwks' };
+      expect(problems(env)).toEqual(['PORT', 'MAX_BODY_BYTES', 'ZOPAY_API_SECRET', 'AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE']);
+    });
+
+    it('skips a check that reads a refused value, so the operator is not told of a problem that is not there', () => {
+      // Set but too short: it is not also "required".
+      expect(problems({ ...production, AUTH_JWT_SECRET: 'short' })).toEqual(['AUTH_JWT_SECRET']);
+      // Not a URL, or not an origin: not also "required" or "must be https".
+      expect(problems({ ...production, ZOPAY_BASE_URL: 'http://api.zopay.example/v1' })).toEqual(['ZOPAY_BASE_URL']);
+      // The issuer and audience requirement reads AUTH_JWKS_URL: skipped with it.
+      expect(problems({ ...production, AUTH_JWKS_URL: 'not a url' })).toEqual(['AUTH_JWKS_URL']);
+      // NODE_ENV unknown: whether production's refusals apply is unknown too.
+      expect(problems({ NODE_ENV: 'prod', LOG_LEVEL: 'loud' })).toEqual(['NODE_ENV', 'LOG_LEVEL']);
+    });
+  });
+
   it('refuses a production instance without client authentication or a ZoPay URL', () => {
     const { AUTH_JWT_SECRET: _secret, ZOPAY_BASE_URL: _url, ...env } = production;
     expect(problems(env)).toEqual(['AUTH_JWT_SECRET or AUTH_JWKS_URL', 'ZOPAY_BASE_URL']);
