@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { maskMsisdn } from '../lib/msisdn.js';
+import { maskPhoneNumbers } from '../lib/msisdn.js';
 
 const PUBLIC_CODES = new Set([
   'BAD_USER_INPUT',
@@ -14,9 +14,6 @@ const PUBLIC_CODES = new Set([
   'NOT_FOUND',
 ]);
 
-/** Phone numbers in client-visible text: with a "+", or Cameroon numbers written without it. */
-const PHONE = /\+\d{7,15}\b|\b237\d{9}\b/g;
-
 /**
  * Client-visible messages carry no phone number, no echo of the submitted value and, in production, no
  * "Did you mean …?" hint about the schema.
@@ -26,7 +23,7 @@ export function sanitizeMessage(message: string, production: boolean): string {
   // graphql-js's own scalars quote the value again in the reason ("Int cannot represent …: "x"").
   m = m.replace(/(cannot represent [^:;]*): [\s\S]*$/, '$1.');
   if (production) m = m.replace(/ ?Did you mean [^?]*\?/g, '');
-  return m.replace(PHONE, (n) => maskMsisdn(n));
+  return maskPhoneNumbers(m);
 }
 
 /**

@@ -170,6 +170,13 @@ describe('input graphql-js cannot coerce: BAD_USER_INPUT with issues, nothing se
     expect(stack.sandbox.requests.length).toBe(before);
   });
 
+  it('a phone number glued to a word in text the client sent back (a field name) is masked in the error too', async () => {
+    const res = await gql(stack.gateway.url, '{ payTo_237670000001 }', {}, token);
+    expect(res.errors?.map((e) => e.extensions?.['code'])).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(res.errors?.[0]?.message).toContain('payTo_2376*****001');
+    expect(JSON.stringify(res)).not.toContain('670000001');
+  });
+
   it('a value that itself reads like the rest of the message is neither echoed nor taken for the path', async () => {
     const input = { gateway: 'MTN_MOMO', amount: '1 at "input.fake"; sneaky', currency: 'XAF', recipient: { msisdn: '+237670000001' } };
     const res = await gql(stack.gateway.url, QUOTE, { input }, token);
