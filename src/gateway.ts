@@ -158,7 +158,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     readinessInfo: () => ({ upstream: { circuit: breaker.state, pausedForMs: zopay.pausedForMs() } }),
     onClose: async () => {
       await payouts.close();
-      await transport.close();
+      // The grace period is over: a ZoPay call still waiting would hold the process until its own
+      // timeout. Cut it. An execute among them is left unknown in its record, and a retry with the same
+      // key resumes with the same upstream key (ZoPay replays the payout if it made one).
+      const cut = transport.inFlight();
+      if (cut > 0) log.warn({ cut }, 'ZoPay calls still in flight after the shutdown grace period are cut; an execute among them is retried safely with the same key');
+      await (cut > 0 ? transport.destroy() : transport.close());
       await state.close();
     },
   });

@@ -51,6 +51,10 @@ export interface UndiciTransportOptions {
 export interface UndiciTransport extends HttpTransport {
   /** Lets in-flight requests finish, then closes the sockets. */
   close(): Promise<void>;
+  /** Cuts in-flight requests (they fail as connection errors sent to ZoPay: outcome unknown) and closes. */
+  destroy(): Promise<void>;
+  /** Requests sent and not yet answered. */
+  inFlight(): number;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -72,7 +76,18 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
   // Composed once: each request's failure context travels in undici's `opaque` option.
   const dispatcher = pool.compose(trackStart);
 
+  let inFlight = 0;
+
   async function send(req: TransportRequest): Promise<TransportResponse> {
+    inFlight++;
+    try {
+      return await sendOne(req);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function sendOne(req: TransportRequest): Promise<TransportResponse> {
     const ctx: TransportFailureContext = { started: false };
     if (req.signal?.aborted) throw translateTransportError(req.signal.reason, { started: false, abortedBy: 'caller' });
 
@@ -122,7 +137,7 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
     }
   }
 
-  return { request: send, close: () => pool.close() };
+  return { request: send, close: () => pool.close(), destroy: () => pool.destroy(), inFlight: () => inFlight };
 }
 
 /**
