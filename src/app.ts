@@ -115,11 +115,14 @@ export function buildApp(deps: AppDeps): App {
     // The client's handle on this request in the gateway's logs (what support asks for).
     res.setHeader('x-request-id', requestId);
     if (draining) {
+      const path = (req.url ?? '/').split('?')[0];
+      res.setHeader('connection', 'close');
+      // Still alive while it drains: a liveness probe must not restart an instance that stops cleanly.
+      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // Stopping: tell the client (or load balancer) to go elsewhere. A GraphQL client gets the error in
       // GraphQL's shape, with the code it already handles: nothing ran, so retrying is safe.
-      res.setHeader('connection', 'close');
       res.setHeader('retry-after', '1');
-      const graphql = (req.url ?? '/').split('?')[0] === GRAPHQL_PATH;
+      const graphql = path === GRAPHQL_PATH;
       return sendJson(res, 503, graphql ? { errors: [upstreamUnavailableError({ retrySafe: true, retryAfter: 1 }).toJSON()] } : { error: 'shutting down' });
     }
     requestIds.set(req, requestId);

@@ -83,6 +83,20 @@ function post(body: string): Promise<Outcome> {
   });
 }
 
+/** One GET on its own connection. */
+function get(path: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const req = httpRequest(`${url}${path}`, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ kind: 'ok', status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ kind: 'refused', error: err.code ?? err.message }));
+    req.end();
+  });
+}
+
 describe('SIGTERM mid-load', () => {
   it('finishes every in-flight request, refuses new work without cutting a response, closes WebSockets with 1012, ends SSE streams, and exits 0 within the grace period', async () => {
     const payoutId = await payVia(url, token, 'shutdown-sub-1', MSISDN_PENDING);
@@ -111,6 +125,9 @@ describe('SIGTERM mid-load', () => {
     await new Promise((r) => setTimeout(r, 100));
     const termAt = Date.now();
     child.kill('SIGTERM');
+    // While it drains: alive (a liveness probe leaves it alone), not ready (the load balancer moves on).
+    await new Promise((r) => setTimeout(r, 200));
+    const probes = await Promise.all(['/healthz', '/readyz'].map((p) => get(p)));
 
     const wsClose = await ws.closed;
     const sseEnd = await Promise.race([stream.done, new Promise<'still open'>((r) => setTimeout(() => r('still open'), GRACE_MS))]);
@@ -143,6 +160,10 @@ describe('SIGTERM mid-load', () => {
       });
     }
 
+    expect(probes).toEqual([
+      { kind: 'ok', status: 200, body: JSON.stringify({ status: 'ok' }) },
+      expect.objectContaining({ kind: 'ok', status: 503 }),
+    ]);
     expect(wsClose.code).toBe(1012);
     expect(sseEnd).toBe('complete');
     expect(exit).not.toBe('still running');
