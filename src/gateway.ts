@@ -44,7 +44,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let devToken: string | undefined;
   let verifyToken;
   if (config.auth.jwtSecret || config.auth.jwksUrl) {
+    let keysFailureLoggedAt = -Infinity;
     verifyToken = createTokenVerifier({
+      // A refused token is the client's problem (debug: a flood of bad tokens must not flood the logs);
+      // a key source that fails refuses every caller: loud, at most every 10 s.
+      onRefused: ({ reason, keysUnavailable }) => {
+        if (!keysUnavailable) return log.debug({ reason }, 'bearer token refused');
+        if (clock.now() - keysFailureLoggedAt < 10_000) return;
+        keysFailureLoggedAt = clock.now();
+        log.error({ reason }, 'bearer tokens cannot be verified: the AUTH_JWKS_URL key set is unavailable; every caller is UNAUTHENTICATED');
+      },
       ...(config.auth.jwtSecret ? { jwtSecret: config.auth.jwtSecret } : {}),
       ...(config.auth.jwksUrl ? { jwksUrl: config.auth.jwksUrl } : {}),
       ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}),

@@ -16,7 +16,25 @@ export interface TokenVerifierOptions {
   /** Verified tokens kept (until they expire). Default 10 000. */
   cacheSize?: number;
   now?: () => number;
+  /**
+   * A token was refused: `reason` is jose's error code (or `claims`); `keysUnavailable` when the cause is
+   * the JWKS endpoint (unreachable, timed out, invalid), not the token: every caller is refused then.
+   */
+  onRefused?: (refusal: { reason: string; keysUnavailable: boolean }) => void;
 }
+
+/** jose's codes for a token that is itself wrong (expired, forged, wrong claims or algorithm, unknown kid). */
+const TOKEN_FAULTS = new Set([
+  'ERR_JWT_EXPIRED',
+  'ERR_JWT_CLAIM_VALIDATION_FAILED',
+  'ERR_JWT_INVALID',
+  'ERR_JWS_INVALID',
+  'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  'ERR_JOSE_ALG_NOT_ALLOWED',
+  'ERR_JOSE_NOT_SUPPORTED',
+  'ERR_JWKS_NO_MATCHING_KEY',
+  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+]);
 
 /** Verifies bearer JWTs; returns null for anything invalid (the reason is never shown to clients). */
 export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
@@ -62,8 +80,15 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       };
       const { payload } =
         typeof key === 'function' ? await jwtVerify(token, key, verifyOpts) : await jwtVerify(token, key, verifyOpts);
-      return viewerFromClaims(payload);
-    } catch {
+      const viewer = viewerFromClaims(payload);
+      if (!viewer) opts.onRefused?.({ reason: 'claims', keysUnavailable: false });
+      return viewer;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const reason = typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown';
+      // With a JWKS, anything but a fault of the token itself is the key source failing (fetch failed,
+      // timeout, not a key set).
+      opts.onRefused?.({ reason, keysUnavailable: typeof key === 'function' && !TOKEN_FAULTS.has(reason) });
       return null;
     }
   }
