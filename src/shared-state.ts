@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './lib/logger.js';
-import { createRedisConnection, ensureNoEviction, waitForReady } from './lib/redis.js';
+import { createRedisConnection, ensureNoEviction, redisErrorCause, waitForReady } from './lib/redis.js';
 import { createMemoryStores } from './stores/memory/index.js';
 import { createRedisStores } from './stores/redis/index.js';
 import type { Stores } from './stores/types.js';
@@ -63,8 +63,8 @@ export async function createSharedState(opts: {
       last.left++;
       return;
     }
-    const code = (err as { code?: unknown }).code;
-    log.warn({ role, err: err.name, ...(typeof code === 'string' ? { code } : {}), ...(last?.left ? { repeated: last.left } : {}) }, 'redis connection error');
+    const code = redisErrorCause(err);
+    log.warn({ role, err: err.name, ...(code ? { code } : {}), ...(last?.left ? { repeated: last.left } : {}) }, 'redis connection error');
     logged.set(role, { at: now, left: 0 });
   };
   const command: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway', role: 'command', onError: onError('command') });

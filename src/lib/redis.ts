@@ -85,15 +85,31 @@ export function createRedisConnection(url: string, opts: RedisConnectionOptions)
 }
 
 /** Resolves once the connection is ready; rejects after `timeoutMs` or if the connection has ended. */
+/**
+ * Why a Redis connection failed, safe to log: the socket error's code (ECONNREFUSED, ETIMEDOUT) or the
+ * first word of a Redis error reply (WRONGPASS, NOAUTH, NOPERM, LOADING…), never the rest of a message.
+ */
+export function redisErrorCause(err: Error): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  return /^([A-Z][A-Z_]{2,31})\b/.exec(err.message)?.[1];
+}
+
 export function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   if (redis.status === 'end') return Promise.reject(new Error('Redis connection has been closed'));
   if (redis.status === 'wait') redis.connect().catch(() => undefined);
   return new Promise<void>((resolve, reject) => {
+    // The start-up failure says why (a wrong password, a refused connection), not only that it timed out.
+    let lastCause: string | undefined;
+    const onError = (err: Error) => {
+      lastCause = redisErrorCause(err) ?? err.name;
+    };
     const cleanup = () => {
       clearTimeout(timer);
       redis.off('ready', onReady);
       redis.off('end', onEnd);
+      redis.off('error', onError);
     };
     const onReady = () => {
       cleanup();
@@ -105,10 +121,11 @@ export function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+      reject(new Error(`Redis not ready after ${timeoutMs} ms${lastCause ? ` (last error: ${lastCause})` : ''}`));
     }, timeoutMs);
     redis.on('ready', onReady);
     redis.on('end', onEnd);
+    redis.on('error', onError);
   });
 }
 
