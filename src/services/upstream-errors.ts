@@ -46,7 +46,10 @@ export function businessErrorFrom(err: unknown, operation: 'quote' | 'execute'):
     if (operation === 'quote') return new QuoteRejectedError();
     if (code === 'QUOTE_EXPIRED') return new QuoteExpiredError();
     if (code === 'QUOTE_NOT_FOUND') return new QuoteNotFoundError();
-    if (code === 'VALIDATION_ERROR') return new InvalidRecipientError('The recipient does not match the quote recipient.');
+    // ZoPay's validation error at execute is about the recipient unless its field errors name another
+    // field (the execute body has only the quote, the key and the recipient).
+    const otherFields = Object.keys(err.fieldErrors).filter((f) => !f.startsWith('recipient'));
+    if (code === 'VALIDATION_ERROR' && otherFields.length === 0) return new InvalidRecipientError('The recipient does not match the quote recipient.');
     // No code the gateway knows (ZoPay publishes no catalogue): say it was refused, not why it guesses.
     return new PayoutRejectedError();
   }

@@ -191,12 +191,16 @@ describe('against an independently written ZoPay-compatible server', () => {
   it.each([
     ['a refusal with a code the gateway has no type for (422 RISK_REJECTED)', 422, 'RISK_REJECTED', 'PayoutRejectedError', 'PAYOUT_REJECTED'],
     ['a 400 VALIDATION_ERROR', 400, 'VALIDATION_ERROR', 'InvalidRecipientError', 'INVALID_RECIPIENT'],
-  ])('%s is a typed business outcome, and its replay answers word for word the same without asking ZoPay', async (_name, status, upstreamCode, typename, code) => {
-    const token = await mintToken(TEST_JWT_SECRET, { sub: `indep-refused-${upstreamCode}`, scope: 'payouts:write' });
+    ['a 400 VALIDATION_ERROR whose field errors name the amount (not the recipient)', 400, 'VALIDATION_ERROR:amount', 'PayoutRejectedError', 'PAYOUT_REJECTED'],
+  ])('%s is a typed business outcome, and its replay answers word for word the same without asking ZoPay', async (_name, status, answer, typename, code) => {
+    // "CODE:field": ZoPay's code, with a field error on that field.
+    const [upstreamCode, field] = answer.split(':') as [string, string | undefined];
+    const id = answer.replace(':', '-');
+    const token = await mintToken(TEST_JWT_SECRET, { sub: `indep-refused-${id}`, scope: 'payouts:write' });
     const q = await gql<{ createQuote: { id: string } }>(gateway.url, QUOTE, quoteInput(), token);
-    const input = { quoteId: q.data?.createQuote.id, idempotencyKey: `refused-${upstreamCode}`, recipient: { msisdn: '+237670000001' } };
+    const input = { quoteId: q.data?.createQuote.id, idempotencyKey: `refused-${id}`, recipient: { msisdn: '+237670000001' } };
     const executes = () => seen.filter((r) => r.path === '/api/v1/disbursements/execute').length;
-    executeAnswer = { status, body: { error: 'Unprocessable', message: 'Refused by the risk engine for +237670000001', code: upstreamCode } };
+    executeAnswer = { status, body: { error: 'Unprocessable', message: 'Refused by the risk engine for +237670000001', code: upstreamCode, ...(field ? { errors: { [field]: ['is not allowed'] } } : {}) } };
     try {
       const first = await gql<{ executeDisbursement: Record<string, unknown> }>(gateway.url, EXECUTE, { input }, token);
       expect(first.data?.executeDisbursement).toMatchObject({ __typename: typename, code });
