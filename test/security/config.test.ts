@@ -166,7 +166,11 @@ describe('configuration', () => {
   });
 
   describe('a numeric value that is set but invalid is refused, naming the variable', () => {
-    const invalid = NUMERIC.flatMap(([name]) => ['-1', 'ten', '1e12', '12abc'].map((value) => [name, value] as const));
+    // Plain decimal digits only (SANDBOX_TIME_SCALE, a ratio, may have a fraction): hex, exponents and
+    // separators would read as numbers nobody meant.
+    const invalid = NUMERIC.flatMap(([name]) =>
+      ['-1', 'ten', '1e12', '12abc', '0x10', '1e3', '1_000', ...(name === 'SANDBOX_TIME_SCALE' ? ['.5'] : ['12.0'])].map((value) => [name, value] as const),
+    );
     it.each(invalid)('%s=%s', (name, value) => {
       expect(problems({ [name]: value })).toEqual([name]);
     });
