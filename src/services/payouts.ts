@@ -49,6 +49,8 @@ const SETUP_GUARD_MS = 10_000;
  * items ZoPay still lists under the status filter (its list lags the webhooks).
  */
 const MAX_LIST_READS = 3;
+/** A filtered list of a caller's own payouts (no payouts:read) looks at its most recent this many. */
+const OWNED_FILTER_SCAN = 1000;
 
 export class PayoutService {
   readonly hub: PayoutHub;
@@ -448,16 +450,24 @@ export class PayoutService {
    * cannot filter by caller). Filters are applied to the loaded payouts.
    */
   private async listOwned(viewer: Viewer, args: PayoutListArgs): Promise<PayoutListPage> {
-    const { ids, total } = await this.deps.stores.owners.listOwned(viewer.sub, { offset: 0, limit: 1000 }).catch((err: unknown) => {
-      throw this.translate(err, 'read');
-    });
+    const owned = (page: { offset: number; limit: number }) =>
+      this.deps.stores.owners.listOwned(viewer.sub, page).catch((err: unknown) => {
+        throw this.translate(err, 'read');
+      });
     const hasFilter = Object.values(args.filter).some((v) => v !== undefined);
-    const at = (payout: Payout, i: number): ListedPayout => ({ payout, position: args.offset + i });
     if (!hasFilter) {
-      const slice = ids.slice(args.offset, args.offset + args.first);
-      const items = (await this.fetchPayouts(slice)).filter((p): p is Payout => p !== null).map(at);
-      return { items, totalCount: total, hasNextPage: args.offset + slice.length < total };
+      // The owner index pages itself: any offset, however many payouts the caller has.
+      const { ids, total } = await owned({ offset: args.offset, limit: args.first });
+      const items: ListedPayout[] = [];
+      (await this.fetchPayouts(ids)).forEach((payout, i) => {
+        if (payout) items.push({ payout, position: args.offset + i });
+      });
+      const lastRead = ids.length > 0 ? args.offset + ids.length - 1 : undefined;
+      return { items, ...(lastRead === undefined ? {} : { lastRead }), totalCount: total, hasNextPage: args.offset + ids.length < total };
     }
+    // A filter is applied here, over the caller's most recent OWNED_FILTER_SCAN payouts.
+    const { ids } = await owned({ offset: 0, limit: OWNED_FILTER_SCAN });
+    const at = (payout: Payout, i: number): ListedPayout => ({ payout, position: args.offset + i });
     const all = (await this.fetchPayouts(ids)).filter((p): p is Payout => p !== null && matches(p, args.filter));
     return { items: all.slice(args.offset, args.offset + args.first).map(at), totalCount: all.length, hasNextPage: args.offset + args.first < all.length };
   }

@@ -166,3 +166,37 @@ describe('payouts connection when the gateway knows better than ZoPay\'s list', 
     expect(res.data?.payouts.edges.map((e) => e.node.id)).toEqual([listed[1], listed[2]]);
   });
 });
+
+describe('a caller without payouts:read pages its own payouts (the owner index)', () => {
+  it('past its first 1,000 payouts too: every page has its payouts and a cursor to the next', async () => {
+    const sub = 'owner-with-many';
+    const own = await stack.token(sub, 'payouts:write');
+    const { owners, payouts: status } = stack.gateway.state.stores;
+    // 1,005 payouts the gateway holds as complete finals (served without asking ZoPay), oldest first.
+    const many = Array.from({ length: 1_005 }, (_, i) => `many-${String(i).padStart(4, '0')}`);
+    for (const id of many) {
+      await owners.setOwner(id, sub);
+      await status.apply({
+        id, status: 'SUCCESS', rawStatus: 'SUCCESS', source: 'get', gateway: 'MTN_MOMO', amount: '5000', currency: 'XAF', recipientMsisdn: '+237670000001',
+        gatewayFee: '50', platformFee: '25', totalAmount: '5075', createdAt: '2026-11-27T10:00:00.000Z', completedAt: '2026-11-27T10:01:00.000Z', failure: null,
+      });
+      // Newest first is by the time the owner was recorded.
+      await new Promise((r) => setImmediate(r));
+    }
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 30; pages++) {
+      const res: { data?: Page | null; errors?: unknown } = await gql<Page>(stack.gateway.url, LIST, { first: 100, ...(after ? { after } : {}) }, own);
+      expect(res.errors).toBeUndefined();
+      const page = res.data?.payouts as Page['payouts'];
+      expect(page.totalCount).toBe(1_005);
+      seen.push(...page.edges.map((e) => e.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      expect(page.edges.length).toBe(100);
+      expect(page.pageInfo.endCursor).not.toBeNull();
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen.length).toBe(1_005);
+    expect(new Set(seen)).toEqual(new Set(many));
+  }, 60_000);
+});
