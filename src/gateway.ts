@@ -84,8 +84,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       else log.error({ failures: change.failures, answers: change.answers, coolDownMs: config.zopay.breakerCooldownMs }, 'ZoPay circuit breaker opened: most of ZoPay\'s recent answers were failures; ZoPay calls fail fast until a probe gets through');
     },
   });
+  // Fired once the shutdown grace period is over: every ZoPay call still running ends (see onClose).
+  const stopping = new AbortController();
   const zopay = new ZoPayClient({
     transport,
+    stop: stopping.signal,
     credentials: { apiKey: config.zopay.apiKey, apiSecret: config.zopay.apiSecret, origin: config.zopay.origin },
     quotePath: config.zopay.quotePath,
     clock,
@@ -168,11 +171,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     onClose: async () => {
       await payouts.close();
       // The grace period is over: a ZoPay call still waiting would hold the process until its own
-      // timeout. Cut it. An execute among them is left unknown in its record, and a retry with the same
-      // key resumes with the same upstream key (ZoPay replays the payout if it made one).
+      // timeout. Cut every call (no more waits or retries either), then give the executes among them a
+      // moment to mark their keys unknown before the store closes: a retry with the same key then
+      // resumes at once with the same upstream key (ZoPay replays the payout if it made one).
       const cut = transport.inFlight();
-      if (cut > 0) log.warn({ cut }, 'ZoPay calls still in flight after the shutdown grace period are cut; an execute among them is retried safely with the same key');
-      await (cut > 0 ? transport.destroy() : transport.close());
+      const executes = payouts.executesInFlight();
+      if (cut > 0 || executes > 0) log.warn({ cut, executes }, 'ZoPay calls still in flight after the shutdown grace period are cut; an execute among them is retried safely with the same key');
+      stopping.abort();
+      const unsettled = await payouts.settleExecutes(2_000);
+      if (unsettled > 0) log.error({ unsettled }, 'executes still running at shutdown: their keys stay locked until the lock expires, then a retry resumes with the same upstream key');
+      await (transport.inFlight() > 0 ? transport.destroy() : transport.close());
       await state.close();
     },
   });

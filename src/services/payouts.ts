@@ -110,6 +110,9 @@ export class PayoutService {
     return { key: `mutations:${callerHash(viewer.sub)}`, limit: this.deps.settings.mutationRateLimitPerMinute, windowMs: 60_000 };
   }
 
+  /** Executes in flight on this instance (shared by every per-request view: see forRequest). */
+  private readonly executing = new Set<Promise<Payout>>();
+
   constructor(private readonly deps: PayoutServiceDeps) {
     this.setups = new Semaphore(deps.settings.subscribeSetupsInFlight ?? 256);
     this.expiries = new Deadlines(() => deps.clock.now(), (stream) =>
@@ -289,7 +292,31 @@ export class PayoutService {
   }
 
   executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
-    return executeDisbursement(this.deps, viewer, input, this.callerLimit(viewer), (err) => this.translate(err, 'execute'));
+    const run = executeDisbursement(this.deps, viewer, input, this.callerLimit(viewer), (err) => this.translate(err, 'execute'));
+    // Kept until its key's record is written (outcome stored, released or marked unknown): shutdown
+    // waits for that before closing the store (settleExecutes).
+    const executing = this.executing;
+    executing.add(run);
+    const forget = () => executing.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Executes still running. */
+  executesInFlight(): number {
+    return this.executing.size;
+  }
+
+  /**
+   * Waits at most `ms` for the running executes to finish their key's bookkeeping (shutdown, once their
+   * ZoPay calls were cut); resolves to how many are still running.
+   */
+  async settleExecutes(ms: number): Promise<number> {
+    if (this.executing.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.executing]), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+    return this.executing.size;
   }
 
   /** The payout if it exists and the viewer may see it; null otherwise (indistinguishable on purpose). */

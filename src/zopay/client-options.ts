@@ -60,6 +60,11 @@ export interface ZoPayClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Called after every attempt, for logs and metrics; carries no secrets or MSISDNs. Throwing is ignored. */
   onAttempt?: (info: AttemptInfo) => void;
+  /**
+   * Aborts every call when it fires (shutdown): a request in flight is cut (its outcome unknown if it was
+   * sent), and no call waits or retries any more. A call's own `signal` is honoured as well.
+   */
+  stop?: AbortSignal;
 }
 
 /**

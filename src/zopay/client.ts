@@ -55,6 +55,7 @@ export class ZoPayClient implements ZoPayApi {
   private readonly policy: RetryPolicy;
   private readonly budget: ZoPayClientOptions['budget'];
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly stop: AbortSignal | undefined;
   /**
    * Until when (clock time) ZoPay's last 429 told this instance to stop sending: its `retry_after`
    * applies to the API key, so to every call, not only the one it answered. Other instances learn it
@@ -90,6 +91,7 @@ export class ZoPayClient implements ZoPayApi {
     this.budget = opts.budget;
     this.sleep = opts.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
     this.onAttempt = opts.onAttempt;
+    this.stop = opts.stop;
   }
 
   createQuote(req: CreateQuoteRequest, opts?: CallOptions): Promise<Quote> {
@@ -181,7 +183,8 @@ export class ZoPayClient implements ZoPayApi {
    * One logical operation: attempts until success, a stop decision, `maxAttempts`, or the deadline.
    * Bulk and refund calls reuse this unchanged.
    */
-  private async call<T>(spec: CallSpec<T>, opts: CallOptions = {}): Promise<T> {
+  private async call<T>(spec: CallSpec<T>, callOpts: CallOptions = {}): Promise<T> {
+    const opts = this.stop ? { ...callOpts, signal: callOpts.signal ? AbortSignal.any([callOpts.signal, this.stop]) : this.stop } : callOpts;
     const deadline = opts.deadline ?? this.clock.now() + this.policy.operationDeadlineMs;
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     let last: unknown;
