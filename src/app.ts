@@ -250,28 +250,7 @@ async function pipeResponse(response: Response, res: ServerResponse): Promise<vo
   response.headers.forEach((v, k) => (headers[k] = v));
   res.writeHead(response.status, headers);
   if (!response.body) return void res.end();
-  const reader = response.body.getReader();
-  // A client that leaves mid-stream cancels the body: a pending read then ends, and the stream behind it
-  // (an SSE subscription) is told to stop.
-  const cancel = () => void reader.cancel().catch(() => undefined);
-  res.once('close', cancel);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done || res.destroyed) break;
-      // A slow reader: wait for its socket to drain (or close) instead of queuing without bound.
-      if (!res.write(value)) await new Promise<void>((resolve) => {
-        const go = () => {
-          res.off('drain', go);
-          res.off('close', go);
-          resolve();
-        };
-        res.on('drain', go);
-        res.on('close', go);
-      });
-    }
-  } finally {
-    res.off('close', cancel);
-  }
-  if (!res.destroyed) res.end();
+  // A client that leaves aborts the request's signal (see handle), which ends a stream behind this body.
+  for await (const chunk of response.body) res.write(chunk);
+  res.end();
 }

@@ -84,7 +84,6 @@ export function createRedisConnection(url: string, opts: RedisConnectionOptions)
   return redis;
 }
 
-/** Resolves once the connection is ready; rejects after `timeoutMs` or if the connection has ended. */
 /**
  * Why a Redis connection failed, safe to log: the socket error's code (ECONNREFUSED, ETIMEDOUT) or the
  * first word of a Redis error reply (WRONGPASS, NOAUTH, NOPERM, LOADING…), never the rest of a message.
@@ -95,6 +94,7 @@ export function redisErrorCause(err: Error): string | undefined {
   return /^([A-Z][A-Z_]{2,31})\b/.exec(err.message)?.[1];
 }
 
+/** Resolves once the connection is ready; rejects after `timeoutMs` or if the connection has ended. */
 export function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   if (redis.status === 'end') return Promise.reject(new Error('Redis connection has been closed'));

@@ -514,7 +514,9 @@ export class PayoutService {
       // What the client is told says only "retry". The operator learns what failed: ZoPay's status, code
       // and correlation id, a timeout, a connection error, or the store. (429s, the budget and an open
       // breaker are counted and logged where they start, not once per refused call.)
-      if (infra.extensions['code'] === 'UPSTREAM_UNAVAILABLE' && !(err instanceof ZoPayCircuitOpenError) && !(err instanceof ZoPayAuthenticationError) && !(err instanceof ZoPayForbiddenError)) {
+      // (An execute whose outcome is unknown logs its own line, with the key's state.)
+      const loggedByExecute = operation === 'execute' && (err as { mayHaveReachedUpstream?: boolean }).mayHaveReachedUpstream === true;
+      if (infra.extensions['code'] === 'UPSTREAM_UNAVAILABLE' && !loggedByExecute && !(err instanceof ZoPayCircuitOpenError) && !(err instanceof ZoPayAuthenticationError) && !(err instanceof ZoPayForbiddenError)) {
         this.deps.log.warn({ err: errSummary(err), operation }, 'ZoPay or the store failed; the client was told UPSTREAM_UNAVAILABLE');
       }
       return infra;

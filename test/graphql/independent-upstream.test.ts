@@ -226,6 +226,7 @@ describe('against an independently written ZoPay-compatible server', () => {
           ZOPAY_REQUEST_TIMEOUT_MS: '300', ZOPAY_OPERATION_DEADLINE_MS: '1000', ZOPAY_MAX_ATTEMPTS: '1',
         }),
         zopayBaseUrl: baseUrl,
+        log: createLogger({ level: 'info', destination: logs }),
       });
     });
     afterAll(async () => {
@@ -245,7 +246,10 @@ describe('against an independently written ZoPay-compatible server', () => {
       const unknown = { code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true };
       try {
         executeHangs = true;
-        expect((await gql(quick.url, EXECUTE, { input }, token)).errors?.map((e) => e.extensions)).toEqual([unknown]);
+        const requestId = `hang-${status}-${String(body.code)}`;
+        expect((await gql(quick.url, EXECUTE, { input }, token, { 'x-request-id': requestId })).errors?.map((e) => e.extensions)).toEqual([unknown]);
+        // One warning says what happened (the execute's own, with the key's state), not two.
+        expect(logs.records().filter((r) => r['requestId'] === requestId && r['level'] === 40).map((r) => r['msg'])).toEqual(['execute outcome unknown; client told to retry with the same key']);
         executeHangs = false;
         executeAnswer = { status, body: { error: 'Refused', message: 'Refused', ...body } };
         expect((await gql(quick.url, EXECUTE, { input }, token)).errors?.map((e) => e.extensions)).toEqual([unknown]);

@@ -283,7 +283,7 @@ describe('the logger itself redacts what a careless log call would leak', () => 
   it.each(flat)('%s: no secret, token, signature or full MSISDN in the line', (_name, obj) => expectRedacted(obj));
   it.each(deep)('%s (deeper than two levels): no secret, token, signature or full MSISDN in the line', (_name, obj) => expectRedacted(obj));
 
-  it('keeps what only looks like a number: payout ids, timestamps, amounts and longer digit runs', () => {
+  it('keeps timestamps, amounts and longer digit runs whole, and masks only the number glued inside an id', () => {
     const capture = new LogCapture();
     const kept = { payoutId: '6612345678-2370-4000-8000-237670000001a', at: '2026-11-27T20:49:16.370Z', ms: 1795812556000, amount: '650000000', longer: '12376700000019' };
     createLogger({ level: 'info', destination: capture }).info(kept, 'kept');
