@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Config } from './config.js';
 import { buildApp, type App } from './app.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -85,7 +86,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
   // Fired once the shutdown grace period is over: every ZoPay call still running ends (see onClose).
+  // Each call in flight listens to it (and stops listening when it ends): as many listeners as calls.
   const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal);
   const zopay = new ZoPayClient({
     transport,
     stop: stopping.signal,

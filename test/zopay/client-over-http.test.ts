@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ZoPayClientOptions } from '../../src/zopay/client-options.js';
 import { ZoPayClient } from '../../src/zopay/client.js';
@@ -95,5 +96,28 @@ describe('ZoPayClient over real HTTP (undici → node:http)', () => {
     await zopay.listPayouts({ limit: 20, offset: 0, startDate: '2024-01-01T00:00:00Z', endDate: '2024-01-31T23:59:59Z' });
     expect(upstream.requests[0]?.rawUrl).toContain('startDate=2024-01-01T00%3A00%3A00Z');
     expect(upstream.requests[0]?.signatureValid).toBe(true);
+  });
+});
+
+describe('the client\'s stop signal (shutdown)', () => {
+  it('cuts a sent execute at once as outcome unknown, and no retry follows', async () => {
+    const stop = new AbortController();
+    const { upstream, zopay } = await withUpstream([hang(), EXECUTED], { stop: stop.signal, policy: { baseDelayMs: 5, maxDelayMs: 20, attemptTimeoutMs: 5_000, operationDeadlineMs: 20_000 } });
+    const started = Date.now();
+    const call = failure(zopay.executeDisbursement(EXECUTE));
+    while (upstream.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    stop.abort();
+    const err = await call;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(err).toBeInstanceOf(ZoPayConnectionError);
+    expect(err.mayHaveReachedUpstream).toBe(true);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('leaves no listener on the signal once its calls are over', async () => {
+    const stop = new AbortController();
+    const { zopay } = await withUpstream(Array.from({ length: 20 }, () => QUOTED), { stop: stop.signal });
+    await Promise.all(Array.from({ length: 20 }, () => zopay.createQuote(QUOTE)));
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 });
