@@ -6,8 +6,6 @@
  * waited for the call's own timeout, long after the grace period, and logged nothing; and a first fix left
  * the record locked, so a retry waited and got IDEMPOTENCY_KEY_IN_PROGRESS (independent review).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
@@ -15,53 +13,29 @@ import { startGateway } from '../../src/gateway.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { EXECUTE } from '../helpers/gateway.js';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
-import { MSISDN_OK, SECRETS, gql, quoteVia, waitFor } from './support.js';
+import { MSISDN_OK, SECRETS, gql, quoteVia, spawnGatewayProcess, waitFor, type GatewayProcess } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GRACE_MS = 1_000;
 const HANG_MS = 12_000;
 
 let sandbox: Sandbox;
 let redis: RedisServerHandle;
-let child: ChildProcess;
-let url: string;
-let output = '';
-let exited: Promise<{ code: number | null; at: number }>;
+let gateway: GatewayProcess;
 
 beforeAll(async () => {
   redis = await startRedis();
   sandbox = await startSandbox({ port: 0, rateLimitPerMinute: 100_000, webhookUrl: null, apiKey: SECRETS.apiKey, apiSecret: SECRETS.apiSecret, webhookSecret: SECRETS.webhookSecret, allowedOrigins: [SECRETS.origin] });
-  child = spawn(process.execPath, [`${ROOT}node_modules/tsx/dist/cli.mjs`, 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      NODE_ENV: 'production',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      ZOPAY_BASE_URL: sandbox.url,
-      ZOPAY_API_KEY: SECRETS.apiKey,
-      ZOPAY_API_SECRET: SECRETS.apiSecret,
-      ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
-      ZOPAY_ORIGIN: SECRETS.origin,
-      AUTH_JWT_SECRET: SECRETS.jwtSecret,
-      REDIS_URL: redis.url,
-      SHUTDOWN_DRAIN_MS: '0',
-      SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      ZOPAY_REQUEST_TIMEOUT_MS: String(HANG_MS + 5_000),
-      ZOPAY_OPERATION_DEADLINE_MS: String(HANG_MS + 10_000),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  gateway = await spawnGatewayProcess(sandbox.url, {
+    REDIS_URL: redis.url,
+    SHUTDOWN_DRAIN_MS: '0',
+    SHUTDOWN_GRACE_MS: String(GRACE_MS),
+    ZOPAY_REQUEST_TIMEOUT_MS: String(HANG_MS + 5_000),
+    ZOPAY_OPERATION_DEADLINE_MS: String(HANG_MS + 10_000),
   });
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  await waitFor(() => /"msg":"zopay-gateway listening"/.test(output), 20_000, `the gateway to listen; output so far: ${output}`);
-  const line = output.split('\n').find((l) => l.includes('zopay-gateway listening')) as string;
-  url = (JSON.parse(line) as { url: string }).url.replace(/\/graphql$/, '');
 }, 30_000);
 
 afterAll(async () => {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  gateway.kill();
   await sandbox.close();
   await redis.stop();
 });
@@ -69,6 +43,7 @@ afterAll(async () => {
 describe('SIGTERM with a ZoPay call that does not answer', () => {
   it('exits soon after the grace period, cutting the call and saying so, instead of waiting for its timeout', async () => {
     const token = await mintToken(SECRETS.jwtSecret, { sub: 'shutdown-cut', scope: 'payouts:write', expiresInSeconds: 600 });
+    const { url } = gateway;
     const quoteId = await quoteVia(url, token);
     sandbox.faults.inject({ route: 'execute', kind: 'slow', delayMs: HANG_MS, times: 1 });
     const executes = () => sandbox.requests.filter((r) => r.path === '/api/v1/disbursements/execute').length;
@@ -77,15 +52,16 @@ describe('SIGTERM with a ZoPay call that does not answer', () => {
     await waitFor(() => executes() === before + 1, 5_000, 'the execute to reach ZoPay');
 
     const termAt = Date.now();
-    child.kill('SIGTERM');
-    const exit = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), HANG_MS))]);
+    gateway.child.kill('SIGTERM');
+    const exit = await Promise.race([gateway.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), HANG_MS))]);
     expect(exit).not.toBe('still running');
     if (exit === 'still running') return;
     expect(exit.code).toBe(0);
     expect(exit.at - termAt).toBeGreaterThanOrEqual(GRACE_MS - 100);
     expect(exit.at - termAt).toBeLessThan(GRACE_MS + 3_000);
     await answer;
-    const records = output
+    const records = gateway
+      .output()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -4,57 +4,33 @@
  * cleanly (503, or refused/reset before any response byte, never a response cut mid-way); WebSockets get
  * 1012 (reconnect elsewhere); SSE streams end; the process exits 0 well within its deadline.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { QUOTE, quoteInput } from '../helpers/gateway.js';
-import { MSISDN_PENDING, SECRETS, ackedWs, payVia, sse, waitFor, wsOperation } from './support.js';
+import { MSISDN_PENDING, SECRETS, ackedWs, payVia, spawnGatewayProcess, sse, waitFor, wsOperation, type GatewayProcess } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GRACE_MS = 6_000;
 const SLOW_MS = 1_500;
 
 let sandbox: Sandbox;
+let gateway: GatewayProcess;
 let child: ChildProcess;
 let url: string;
 let token: string;
-let stdout = '';
-let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+let exited: GatewayProcess['exited'];
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, rateLimitPerMinute: 100_000, webhookUrl: null, apiKey: SECRETS.apiKey, apiSecret: SECRETS.apiSecret, webhookSecret: SECRETS.webhookSecret, allowedOrigins: [SECRETS.origin] });
-  child = spawn(process.execPath, [`${ROOT}node_modules/tsx/dist/cli.mjs`, 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      NODE_ENV: 'production',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      ZOPAY_BASE_URL: sandbox.url,
-      ZOPAY_API_KEY: SECRETS.apiKey,
-      ZOPAY_API_SECRET: SECRETS.apiSecret,
-      ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
-      ZOPAY_ORIGIN: SECRETS.origin,
-      AUTH_JWT_SECRET: SECRETS.jwtSecret,
-      SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      ZOPAY_REQUEST_TIMEOUT_MS: '5000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (stdout += c.toString()));
-  await waitFor(() => /"msg":"zopay-gateway listening"/.test(stdout), 20_000, `the gateway to listen; output so far: ${stdout}`);
-  const line = stdout.split('\n').find((l) => l.includes('zopay-gateway listening')) as string;
-  url = ((JSON.parse(line) as { url: string }).url).replace(/\/graphql$/, '');
+  gateway = await spawnGatewayProcess(sandbox.url, { SHUTDOWN_GRACE_MS: String(GRACE_MS), ZOPAY_REQUEST_TIMEOUT_MS: '5000' });
+  ({ child, url, exited } = gateway);
   token = await mintToken(SECRETS.jwtSecret, { sub: 'shutdown-app', scope: 'payouts:write payouts:read', expiresInSeconds: 600 });
 }, 30_000);
 
 afterAll(async () => {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  gateway.kill();
   await sandbox.close();
 });
 

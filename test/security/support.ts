@@ -2,6 +2,7 @@
  * Helpers for the attack suite: a production-mode stack with known secrets and captured logs, side-effect
  * probes (upstream request log, Redis writes, health), raw HTTP, raw graphql-ws and SSE clients.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
@@ -13,6 +14,7 @@ import { mintToken } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
 import { EXECUTE, QUOTE, gql, quoteInput, type GraphQLResponse } from '../helpers/gateway.js';
+import { fileURLToPath } from 'node:url';
 
 /** Production credentials of the suite: none may ever appear in a log line or a client-visible error. */
 export const SECRETS = {
@@ -442,4 +444,56 @@ export function rawSocketRequest(url: string, head: string, body = '', timeoutMs
     });
     socket.write(`${head}\r\n\r\n${body}`);
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The real process: `tsx src/main.ts` in production mode against a sandbox, for signal handling tests.
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  /** Base URL (without /graphql). */
+  url: string;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  /** SIGKILL unless it already exited. */
+  kill(): void;
+}
+
+export async function spawnGatewayProcess(sandboxUrl: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const child = spawn(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, 'src/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      NODE_ENV: 'production',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ZOPAY_BASE_URL: sandboxUrl,
+      ZOPAY_API_KEY: SECRETS.apiKey,
+      ZOPAY_API_SECRET: SECRETS.apiSecret,
+      ZOPAY_WEBHOOK_SECRET: SECRETS.webhookSecret,
+      ZOPAY_ORIGIN: SECRETS.origin,
+      AUTH_JWT_SECRET: SECRETS.jwtSecret,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  await waitFor(() => /"msg":"zopay-gateway listening"/.test(output), 20_000, `the gateway to listen; output so far: ${output}`);
+  const line = output.split('\n').find((l) => l.includes('zopay-gateway listening')) as string;
+  return {
+    child,
+    url: (JSON.parse(line) as { url: string }).url.replace(/\/graphql$/, ''),
+    output: () => output,
+    exited,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
