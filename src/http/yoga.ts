@@ -7,7 +7,7 @@ import { OneMoneyMutationRule } from './money-rule.js';
 import { renderLocalGraphiQL } from './graphiql-assets.js';
 import type { Logger } from '../lib/logger.js';
 import type { GraphQLContext } from '../context.js';
-import { createSharedSubscribe, type SubscriptionEventHook } from '../realtime/shared-execution.js';
+import { createSharedSubscribe, isAsyncIterable, type SubscriptionEventHook } from '../realtime/shared-execution.js';
 import { createMaskError } from './mask-error.js';
 import { EXAMPLE_DOCUMENT } from './graphiql.js';
 
@@ -170,10 +170,6 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     },
     plugins,
   });
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /** 406, as Yoga answers, but with a GraphQL error saying how to subscribe. */

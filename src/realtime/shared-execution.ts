@@ -140,7 +140,7 @@ function isPushSource(source: AsyncIterator<unknown>): source is PushSource {
   return typeof (source as Partial<PushSource>).pushEvents === 'function';
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
