@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -88,13 +89,14 @@ export function buildApp(deps: AppDeps): App {
         payouts: deps.payouts.forRequest(requestId),
         requestId,
         // Read only by a subscription (whatwg-node builds the signal on first use).
-        ...(wsViewer === undefined ? { clientGone: () => request.signal } : {}),
+        ...(wsViewer === undefined ? { clientGone: () => (req && clientGone.get(req)?.signal()) ?? request.signal } : {}),
       });
     },
   });
 
   const routes = deps.routes ?? {};
   const requestIds = new WeakMap<IncomingMessage, string>();
+  const clientGone = new WeakMap<IncomingMessage, ClientGone>();
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -104,10 +106,23 @@ export function buildApp(deps: AppDeps): App {
   const timeouts = { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.min(5_000, Math.ceil(requestTimeout / 4)) };
   const server = createServer(timeouts, (req, res) => {
     inFlight++;
-    res.once('close', () => {
+    let over = false;
+    const gone = new ClientGone();
+    clientGone.set(req, gone);
+    // The request is over when its answer is written or its connection is gone. A pipelined request
+    // queued behind another's answer (an SSE stream) never gets a 'close' of its own when the client
+    // closes the socket: the socket's 'close' ends it too, or it would stay counted in flight (shutdown
+    // would wait out its grace) and its subscription would live on.
+    const end = () => {
+      if (over) return;
+      over = true;
+      if (!res.writableFinished) gone.abort();
+      untrack(req.socket, end);
       inFlight--;
       if (inFlight === 0) idle?.();
-    });
+    };
+    res.once('close', end);
+    track(req.socket, end);
     const header = req.headers['x-request-id'];
     // Everything done for this request, logs included, knows its id: passed along explicitly (an
     // AsyncLocalStorage would cost every promise in the process a hook, ~20 % of an execute's CPU).
@@ -161,12 +176,9 @@ export function buildApp(deps: AppDeps): App {
       // The request's signal is the client's connection: when it closes before the answer is complete
       // (during a subscription's setup, or at any time during its stream), the signal aborts and the
       // payoutStatus resolver ends the stream, as on the fast path (both tested).
-      const gone = new AbortController();
-      res.once('close', () => {
-        if (!res.writableFinished) gone.abort();
-      });
+      const signal = clientGone.get(req)?.signal();
       const response = await yoga.fetch(
-        new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body), signal: gone.signal }),
+        new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body), ...(signal ? { signal } : {}) }),
         { req },
       );
       return pipeResponse(response, res);
@@ -238,6 +250,45 @@ export function buildApp(deps: AppDeps): App {
       await deps.onClose?.();
     },
   };
+}
+
+/**
+ * Whether a request's client has gone (its connection closed before the answer was complete), as an
+ * AbortSignal made only when someone asks (a subscription): most requests never need one.
+ */
+class ClientGone {
+  private controller: AbortController | undefined;
+  private gone = false;
+  signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.gone) this.controller.abort();
+    return this.controller.signal;
+  }
+  abort(): void {
+    this.gone = true;
+    this.controller?.abort();
+  }
+}
+
+/** Requests not yet over, per socket: one 'close' listener per socket, however many are pipelined. */
+const pending = new WeakMap<Socket, Set<() => void>>();
+
+function track(socket: Socket, end: () => void): void {
+  let ends = pending.get(socket);
+  if (!ends) {
+    const set = new Set<() => void>();
+    ends = set;
+    pending.set(socket, set);
+    socket.once('close', () => {
+      for (const e of [...set]) e();
+      pending.delete(socket);
+    });
+  }
+  ends.add(end);
+}
+
+function untrack(socket: Socket, end: () => void): void {
+  pending.get(socket)?.delete(end);
 }
 
 /** A client-chosen request id is kept only if it is short and plain (it ends up in logs). */

@@ -190,3 +190,44 @@ describe('a client that leaves during a request sent with a chunked body (the ga
   });
 });
 
+
+describe('HTTP/1.1 pipelining: several requests queued on one socket the client then closes', () => {
+  it('ends every subscription on the socket, not only the one being answered, and shutdown does not wait for them', async () => {
+    const own = await startStack({ env: { SHUTDOWN_GRACE_MS: '8000' } });
+    let closed = false;
+    try {
+      const token = await own.token('pipelined', 'payouts:write');
+      const id = await pay(own.gateway.url, token, 'pipelined-1', MSISDN_PENDING);
+      const live = () => own.gateway.metrics.sources.subscriptions();
+      const before = live();
+      const body = JSON.stringify({ query: 'subscription S($id: ID!) { payoutStatus(payoutId: $id) { status } }', variables: { id } });
+      const one = [
+        'POST /graphql HTTP/1.1',
+        'Host: 127.0.0.1',
+        `Authorization: Bearer ${token}`,
+        'Content-Type: application/json',
+        'Accept: text/event-stream',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\r\n');
+      const { port } = new URL(own.gateway.url);
+      const socket = connect({ host: '127.0.0.1', port: Number(port) });
+      socket.on('error', () => undefined);
+      // Three subscriptions in one write: Node answers them in turn, so the last two wait behind the
+      // first's stream, which never ends while the payout is pending.
+      socket.write(one + one + one);
+      await until(() => live() === before + 3, 5_000, 'three live subscriptions');
+      socket.destroy();
+      await until(() => live() === before, 2_000, 'every pipelined subscription ended');
+
+      // Nothing is left counted in flight: shutdown finishes at once instead of waiting out its grace.
+      const stopping = Date.now();
+      await own.close();
+      closed = true;
+      expect(Date.now() - stopping).toBeLessThan(3_000);
+    } finally {
+      if (!closed) await own.close();
+    }
+  }, 30_000);
+});
