@@ -4,6 +4,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { OneMoneyMutationRule } from './money-rule.js';
+import { SubscriptionRootDirectivesRule } from './subscription-rule.js';
 import { renderLocalGraphiQL } from './graphiql-assets.js';
 import type { Logger } from '../lib/logger.js';
 import type { GraphQLContext } from '../context.js';
@@ -67,6 +68,7 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     {
       onValidate({ addValidationRule }) {
         addValidationRule(OneMoneyMutationRule);
+        addValidationRule(SubscriptionRootDirectivesRule);
         if (!opts.introspection) addValidationRule(NoSchemaIntrospectionCustomRule);
         // Validation errors bypass Yoga's masking: give them the same codes and clean-up as the rest.
         return ({ result, setResult }) => {

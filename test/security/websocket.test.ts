@@ -256,6 +256,29 @@ describe('subscription caps', () => {
     ws.close();
   });
 
+  it('a subscription whose root field is under @skip or @include is the client\'s validation error, not an internal one (graphql-ws and SSE)', async () => {
+    const id = await payVia(stack.url, alice, 'skip-root');
+    const documents = [
+      'subscription S($id: ID!) { payoutStatus(payoutId: $id) @skip(if: true) { id } }',
+      // (With a variable in the directive, graphql-js 16's own single-field rule fails first, as BAD_USER_INPUT.)
+      'subscription S($id: ID!) { ... on Subscription @include(if: false) { payoutStatus(payoutId: $id) { id } } }',
+      'subscription S($id: ID!) { ...F } fragment F on Subscription { payoutStatus(payoutId: $id) @skip(if: false) { id } }',
+    ];
+    const message = 'A subscription\'s root field cannot be skipped or included conditionally (@skip, @include).';
+    const ws = await connect(alice);
+    for (const [i, document] of documents.entries()) {
+      const variables = { id };
+      const overWs = await wsOperation(ws, `skip-${i}`, document, variables);
+      expect(overWs.type).toBe('error');
+      expect(overWs.errors?.map((e) => [e.message, e.extensions?.['code']])).toEqual([[message, 'GRAPHQL_VALIDATION_FAILED']]);
+      const overSse = sse(stack.url, document, variables, alice);
+      await overSse.done;
+      expect(overSse.payloads.map((p) => p.errors?.map((e) => [e.message, e.extensions?.['code']]))).toEqual([[[message, 'GRAPHQL_VALIDATION_FAILED']]]);
+    }
+    expect(stack.gateway.metrics.sources.subscriptions()).toBe(0);
+    ws.close();
+  });
+
   it('a missing payout fails the subscription the same way for every scope: a result with NOT_FOUND, then complete (graphql-ws and SSE)', async () => {
     // payouts:read may see every payout, so nothing is refused before the snapshot finds none; payouts:write
     // sees its own only, so the owner check refuses first. A client saw two shapes before (an `error`
