@@ -51,7 +51,15 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
   const allowedOrigins = new Set(opts.corsOrigins);
   const sharedSubscribe = createSharedSubscribe({
     ...(opts.onSubscriptionEvent ? { onEvent: opts.onSubscriptionEvent } : {}),
-    maskError: (error) => mask(error, 'Unexpected error.'),
+    maskError: (error) => {
+      const masked = mask(error, 'Unexpected error.');
+      if (masked instanceof GraphQLError && masked.extensions['code'] === 'INTERNAL_SERVER_ERROR') {
+        // Once per subscription start or per event and selection (a shared result), not per subscriber.
+        const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error instanceof Error ? error : new Error(String(error));
+        opts.log.error({ path: masked.path?.join('.') ?? null, error: { name: cause.name, message: cause.message } }, 'unexpected error in a subscription; the client was told INTERNAL_SERVER_ERROR');
+      }
+      return masked;
+    },
   });
   const plugins: Plugin[] = [
     // Request limits run at parse/validation time, before any resolver (and so before any upstream call).

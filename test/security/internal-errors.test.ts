@@ -13,6 +13,17 @@ import { createLogger } from '../../src/lib/logger.js';
 import { LogCapture } from './support.js';
 
 const schema = new GraphQLSchema({
+  subscription: new GraphQLObjectType({
+    name: 'Subscription',
+    fields: {
+      brokenFeed: {
+        type: GraphQLString,
+        subscribe: () => {
+          throw new TypeError('the feed of +237670000001 broke');
+        },
+      },
+    },
+  }),
   query: new GraphQLObjectType({
     name: 'Query',
     fields: {
@@ -52,10 +63,25 @@ function stack() {
     });
     return (await res.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] };
   };
-  return { logs, ask };
+  return { logs, ask, yoga };
 }
 
 describe('an unexpected error', () => {
+  it('in a subscription is masked too, and logged at error', async () => {
+    const { logs, yoga } = stack();
+    const res = await yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { brokenFeed }' }),
+    });
+    const text = await res.text();
+    expect(text).toContain('"code":"INTERNAL_SERVER_ERROR"');
+    expect(text).not.toContain('feed of');
+    expect(logs.records().filter((r) => r['level'] === 50).map((r) => [r['msg'], r['error']])).toEqual([
+      ['unexpected error in a subscription; the client was told INTERNAL_SERVER_ERROR', { name: 'TypeError', message: 'the feed of +2376*****001 broke' }],
+    ]);
+  });
+
   it('is masked for the client and logged under its request id, with the phone number masked', async () => {
     const { logs, ask } = stack();
     const answer = await ask('query Broken { broken }', 'req-broken-1');
