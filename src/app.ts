@@ -82,21 +82,22 @@ export function buildApp(deps: AppDeps): App {
         viewer = token ? await deps.verifyToken(token) : null;
         if (viewer?.expiresAt !== undefined && viewer.expiresAt <= now()) viewer = null;
       }
-      const requestId = (req && requestIds.get(req)) ?? safeRequestId(request.headers.get('x-request-id')) ?? randomUUID();
+      const known = req && requests.get(req);
+      const requestId = known?.id ?? safeRequestId(request.headers.get('x-request-id')) ?? randomUUID();
       // Every line the operation logs carries its request id (ties ZoPay's correlation id to it).
       return createContext({
         viewer,
         payouts: deps.payouts.forRequest(requestId),
         requestId,
         // Read only by a subscription (whatwg-node builds the signal on first use).
-        ...(wsViewer === undefined ? { clientGone: () => (req && clientGone.get(req)?.signal()) ?? request.signal } : {}),
+        ...(wsViewer === undefined ? { clientGone: () => known?.gone.signal() ?? request.signal } : {}),
       });
     },
   });
 
   const routes = deps.routes ?? {};
-  const requestIds = new WeakMap<IncomingMessage, string>();
-  const clientGone = new WeakMap<IncomingMessage, ClientGone>();
+  /** What the request handler knows of a request that the context and the routes need too. */
+  const requests = new WeakMap<IncomingMessage, { id: string; gone: ClientGone }>();
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -108,7 +109,6 @@ export function buildApp(deps: AppDeps): App {
     inFlight++;
     let over = false;
     const gone = new ClientGone();
-    clientGone.set(req, gone);
     // The request is over when its answer is written or its connection is gone. A pipelined request
     // queued behind another's answer (an SSE stream) never gets a 'close' of its own when the client
     // closes the socket: the socket's 'close' ends it too, or it would stay counted in flight (shutdown
@@ -140,7 +140,7 @@ export function buildApp(deps: AppDeps): App {
       const graphql = path === GRAPHQL_PATH;
       return sendJson(res, 503, graphql ? { errors: [upstreamUnavailableError({ retrySafe: true, retryAfter: 1 }).toJSON()] } : { error: 'shutting down' });
     }
-    requestIds.set(req, requestId);
+    requests.set(req, { id: requestId, gone });
     handle(req, res).catch((err: unknown) => {
       log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'request handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
@@ -151,7 +151,7 @@ export function buildApp(deps: AppDeps): App {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes[`${req.method} ${path}`];
-    if (route) return route(req, res, log.child({ requestId: requestIds.get(req) }));
+    if (route) return route(req, res, log.child({ requestId: requests.get(req)?.id }));
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (config.http.graphiql && req.method === 'GET' && path.startsWith(GRAPHIQL_ASSET_PREFIX) && (await serveGraphiQLAsset(path, res))) return;
     if (path === '/readyz') return readiness(res);
@@ -176,7 +176,7 @@ export function buildApp(deps: AppDeps): App {
       // The request's signal is the client's connection: when it closes before the answer is complete
       // (during a subscription's setup, or at any time during its stream), the signal aborts and the
       // payoutStatus resolver ends the stream, as on the fast path (both tested).
-      const signal = clientGone.get(req)?.signal();
+      const signal = requests.get(req)?.gone.signal();
       const response = await yoga.fetch(
         new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: 'POST', headers, body: new Uint8Array(body), ...(signal ? { signal } : {}) }),
         { req },
@@ -258,15 +258,11 @@ export function buildApp(deps: AppDeps): App {
  */
 class ClientGone {
   private controller: AbortController | undefined;
-  private gone = false;
   signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    if (this.gone) this.controller.abort();
-    return this.controller.signal;
+    return (this.controller ??= new AbortController()).signal;
   }
   abort(): void {
-    this.gone = true;
-    this.controller?.abort();
+    (this.controller ??= new AbortController()).abort();
   }
 }
 
@@ -274,17 +270,14 @@ class ClientGone {
 const pending = new WeakMap<Socket, Set<() => void>>();
 
 function track(socket: Socket, end: () => void): void {
-  let ends = pending.get(socket);
-  if (!ends) {
-    const set = new Set<() => void>();
-    ends = set;
-    pending.set(socket, set);
-    socket.once('close', () => {
-      for (const e of [...set]) e();
-      pending.delete(socket);
-    });
-  }
-  ends.add(end);
+  const ends = pending.get(socket);
+  if (ends) return void ends.add(end);
+  const first = new Set([end]);
+  pending.set(socket, first);
+  socket.once('close', () => {
+    for (const e of [...first]) e();
+    pending.delete(socket);
+  });
 }
 
 function untrack(socket: Socket, end: () => void): void {

@@ -6,8 +6,9 @@ import { SANDBOX_DEFAULTS, ZOPAY_DEFAULT_RATE_LIMIT_PER_MINUTE } from './zopay/d
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Whole numbers in plain decimal digits: `0x10`, `1e3` or `1_000` would read as numbers nobody meant. */
-const wholeNumber = () => z.string().regex(/^-?\d+$/, 'expected a whole number in decimal digits').transform(Number);
-const int = (def: number, min: number, max: number) => wholeNumber().pipe(z.number().int().min(min).max(max)).default(def);
+const wholeIn = (min: number, max: number) =>
+  z.string().regex(/^-?\d+$/, 'expected a whole number in decimal digits').transform(Number).pipe(z.number().int().min(min).max(max));
+const int = (def: number, min: number, max: number) => wholeIn(min, max).default(def);
 /** Unset stays undefined so that the caller can pick an environment-dependent default. */
 const optionalBool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -83,7 +84,7 @@ const EnvSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 300_000),
   WEBHOOK_DEDUPE_TTL_SECONDS: int(7 * 24 * 3600, 8 * 3600, 90 * 24 * 3600),
   IDEMPOTENCY_TTL_SECONDS: int(24 * 3600, 24 * 3600, 90 * 24 * 3600),
-  IDEMPOTENCY_LOCK_TTL_MS: wholeNumber().pipe(z.number().int().min(1_000).max(600_000)).optional(),
+  IDEMPOTENCY_LOCK_TTL_MS: wholeIn(1_000, 600_000).optional(),
   RECONCILE_INTERVAL_MS: int(15_000, 1_000, 600_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1_000),
   WS_KEEPALIVE_MS: int(12_000, 100, 600_000),

@@ -53,11 +53,8 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     ...(opts.onSubscriptionEvent ? { onEvent: opts.onSubscriptionEvent } : {}),
     maskError: (error) => {
       const masked = mask(error, 'Unexpected error.');
-      if (masked instanceof GraphQLError && masked.extensions['code'] === 'INTERNAL_SERVER_ERROR') {
-        // Once per subscription start or per event and selection (a shared result), not per subscriber.
-        const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error instanceof Error ? error : new Error(String(error));
-        opts.log.error({ path: masked.path?.join('.') ?? null, error: { name: cause.name, message: cause.message } }, 'unexpected error in a subscription; the client was told INTERNAL_SERVER_ERROR');
-      }
+      // Once per subscription start or per event and selection (a shared result), not per subscriber.
+      if (isInternal(masked)) logInternal(opts.log, error, masked, {}, 'unexpected error in a subscription; the client was told INTERNAL_SERVER_ERROR');
       return masked;
     },
   });
@@ -93,12 +90,11 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
           onExecuteDone({ result }) {
             const errors = 'errors' in result ? (result.errors ?? []) : [];
             // The codes the client gets (masking runs later, on the way out).
-            const codes = errors.map((e) => (mask(e, 'Unexpected error.') as GraphQLError).extensions['code']);
-            errors.forEach((e, i) => {
-              if (codes[i] !== 'INTERNAL_SERVER_ERROR') return;
+            const codes = errors.map((e) => {
+              const masked = mask(e, 'Unexpected error.');
               // The client only sees "Unexpected error." and its request id: this line is where that id leads.
-              const cause = e.originalError ?? e;
-              opts.log.error({ requestId: ctx.requestId, path: e.path?.join('.') ?? null, error: { name: cause.name, message: cause.message } }, 'unexpected error; the client was told INTERNAL_SERVER_ERROR');
+              if (isInternal(masked)) logInternal(opts.log, e, masked, { requestId: ctx.requestId }, 'unexpected error; the client was told INTERNAL_SERVER_ERROR');
+              return masked instanceof GraphQLError ? masked.extensions['code'] : undefined;
             });
             opts.log.info(
               {
@@ -196,4 +192,14 @@ function streamNotAcceptable(fetchAPI: { Response: typeof Response }, acceptable
     status: 406,
     headers: { 'content-type': 'application/json; charset=utf-8', accept: [...new Set(acceptable)].join(', ') },
   });
+}
+
+function isInternal(masked: Error): masked is GraphQLError {
+  return masked instanceof GraphQLError && masked.extensions['code'] === 'INTERNAL_SERVER_ERROR';
+}
+
+/** An error the client saw only as INTERNAL_SERVER_ERROR: its name and message (logs mask phone numbers). */
+function logInternal(log: Logger, error: unknown, masked: GraphQLError, fields: Record<string, unknown>, msg: string): void {
+  const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error instanceof Error ? error : new Error(String(error));
+  log.error({ ...fields, path: masked.path?.join('.') ?? null, error: { name: cause.name, message: cause.message } }, msg);
 }

@@ -79,15 +79,6 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
   let inFlight = 0;
 
   async function send(req: TransportRequest): Promise<TransportResponse> {
-    inFlight++;
-    try {
-      return await sendOne(req);
-    } finally {
-      inFlight--;
-    }
-  }
-
-  async function sendOne(req: TransportRequest): Promise<TransportResponse> {
     const ctx: TransportFailureContext = { started: false };
     if (req.signal?.aborted) throw translateTransportError(req.signal.reason, { started: false, abortedBy: 'caller' });
 
@@ -105,6 +96,7 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
             controller.abort(new Error('attempt timeout'));
           }, Math.max(0, req.timeoutMs));
 
+    inFlight++;
     try {
       const qs = req.query && Object.keys(req.query).length > 0 ? `?${new URLSearchParams(req.query).toString()}` : '';
       const pending = dispatcher.request({
@@ -132,6 +124,7 @@ export function createUndiciTransport(opts: UndiciTransportOptions): UndiciTrans
       if (err instanceof ZoPayBadResponseError) throw err;
       throw translateTransportError(err, ctx);
     } finally {
+      inFlight--;
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener('abort', onCallerAbort);
     }
