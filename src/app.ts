@@ -14,7 +14,7 @@ import { attachGraphQLWs } from './http/ws.js';
 import type { SubscriptionEventHook } from './realtime/shared-execution.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from './http/body.js';
 import { sendJson } from './http/respond.js';
-import { upstreamUnavailableError } from './services/infra-errors.js';
+import { shuttingDownError } from './services/infra-errors.js';
 import { createMaskError } from './http/mask-error.js';
 import { GRAPHIQL_ASSET_PREFIX, serveGraphiQLAsset } from './http/graphiql-assets.js';
 
@@ -135,10 +135,11 @@ export function buildApp(deps: AppDeps): App {
       // Still alive while it drains: a liveness probe must not restart an instance that stops cleanly.
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       // Stopping: tell the client (or load balancer) to go elsewhere. A GraphQL client gets the error in
-      // GraphQL's shape, with the code it already handles: nothing ran, so retrying is safe.
+      // GraphQL's shape, with the code it already handles (see shuttingDownError: retry-safe, and the
+      // outcome of an execute's key unknown, since it was not checked).
       res.setHeader('retry-after', '1');
       const graphql = path === GRAPHQL_PATH;
-      return sendJson(res, 503, graphql ? { errors: [upstreamUnavailableError({ retrySafe: true, retryAfter: 1 }).toJSON()] } : { error: 'shutting down' });
+      return sendJson(res, 503, graphql ? { errors: [shuttingDownError().toJSON()] } : { error: 'shutting down' });
     }
     requests.set(req, { id: requestId, gone });
     handle(req, res).catch((err: unknown) => {

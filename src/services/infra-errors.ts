@@ -37,6 +37,19 @@ export function upstreamUnavailableError(opts: { retrySafe: boolean; retryAfter?
   });
 }
 
+/**
+ * A request that reached an instance while it shuts down: nothing ran, and its idempotency key (if it was
+ * an execute) was not looked at, so an earlier attempt with it may have paid. Like any unchecked key, the
+ * answer says the outcome is unknown: a client must not take it for "nothing was paid" and start over
+ * with a new key.
+ */
+export function shuttingDownError(): GraphQLError {
+  return new GraphQLError(
+    'This instance is shutting down and ran nothing. Retry (another instance answers); for executeDisbursement, retry with the same idempotencyKey: an earlier attempt with it may have paid.',
+    { extensions: { code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true, retryAfter: 1 } },
+  );
+}
+
 export function badUserInputError(message: string, issues: readonly { path: string; message: string }[]): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', issues } });
 }
