@@ -30,7 +30,8 @@ const optionalUrl = (protocols: RegExp) =>
  * path would break every signature. Trailing slashes are allowed (loadConfig drops them).
  */
 function isOrigin(u: URL): boolean {
-  return /^\/*$/.test(u.pathname) && u.search === '' && u.hash === '';
+  // user:password@ would be dropped by the client (the secret travels in the signature, not in the URL).
+  return /^\/*$/.test(u.pathname) && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
 }
 const csv = z
   .string()
@@ -49,7 +50,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 
   ZOPAY_BASE_URL: optionalUrl(/^https?:$/).refine((v) => v === undefined || !URL.canParse(v) || isOrigin(new URL(v)), {
-    message: 'must be an origin (scheme://host[:port]) without a path, query or fragment: the gateway adds the /api/v1/… paths itself',
+    message: 'must be an origin (scheme://host[:port]) without credentials, a path, a query or a fragment: the gateway adds the /api/v1/… paths itself and signs every call',
   }),
   ZOPAY_API_KEY: z.string().min(1).default(SANDBOX_DEFAULTS.apiKey),
   ZOPAY_API_SECRET: z.string().min(1).default(SANDBOX_DEFAULTS.apiSecret),

@@ -92,7 +92,7 @@ describe('configuration', () => {
     expect(problems({ NODE_ENV: 'development', ZOPAY_BASE_URL: 'api.zopay.com', AUTH_JWKS_URL: 'not a url' })).toEqual(['ZOPAY_BASE_URL', 'AUTH_JWKS_URL']);
   });
 
-  it.each(['https://api.zopay.example/api/v1', 'https://api.zopay.example/v1/', 'https://api.zopay.example/?env=live', 'https://api.zopay.example/#x'])(
+  it.each(['https://api.zopay.example/api/v1', 'https://api.zopay.example/v1/', 'https://api.zopay.example/?env=live', 'https://api.zopay.example/#x', 'https://merchant:s3cret@api.zopay.example', 'https://merchant@api.zopay.example/'])(
     'refuses a ZOPAY_BASE_URL that is not an origin (%s), naming it, instead of failing later at start-up',
     (url) => {
       expect(messages({ ...production, ZOPAY_BASE_URL: url })).toEqual([expect.stringMatching(/^ZOPAY_BASE_URL: must be an origin/)]);
