@@ -7,6 +7,7 @@ import { OneMoneyMutationRule } from './money-rule.js';
 import { SubscriptionRootDirectivesRule } from './subscription-rule.js';
 import { renderLocalGraphiQL } from './graphiql-assets.js';
 import type { Logger } from '../lib/logger.js';
+import { maskErrorMessage } from '../lib/msisdn.js';
 import type { GraphQLContext } from '../context.js';
 import { createSharedSubscribe, isAsyncIterable, type SubscriptionEventHook } from '../realtime/shared-execution.js';
 import { createMaskError } from './mask-error.js';
@@ -201,5 +202,5 @@ function isInternal(masked: Error): masked is GraphQLError {
 /** An error the client saw only as INTERNAL_SERVER_ERROR: its name and message (logs mask phone numbers). */
 function logInternal(log: Logger, error: unknown, masked: GraphQLError, fields: Record<string, unknown>, msg: string): void {
   const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error instanceof Error ? error : new Error(String(error));
-  log.error({ ...fields, path: masked.path?.join('.') ?? null, error: { name: cause.name, message: cause.message } }, msg);
+  log.error({ ...fields, path: masked.path?.join('.') ?? null, error: { name: cause.name, message: maskErrorMessage(cause.message) } }, msg);
 }

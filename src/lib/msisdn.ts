@@ -38,3 +38,16 @@ const PHONE_IN_TEXT = /\+\d{7,15}(?!\d)|(?<!\d)237\d{9}(?!\d)/g;
 export function maskPhoneNumbers(text: string): string {
   return text.replace(PHONE_IN_TEXT, (n) => maskMsisdn(n));
 }
+
+/** Cameroon's national form as well (9 digits, a mobile's leading 6), on its own between non-digits. */
+const NATIONAL_IN_TEXT = /(?<!\d)6\d{8}(?!\d)/g;
+
+/**
+ * An error's message: text nobody chose for a log (a library's, a bug's), which may quote an input in
+ * any form. Masked like other text, and a number in the national form too: a payout id in such a
+ * message may lose a few digits, a phone number must not survive.
+ */
+export function maskErrorMessage(message: string): string {
+  // `670000001` → `6*****001`: what the E.164 mask shows of the same number (`+2376*****001`).
+  return maskPhoneNumbers(message).replace(NATIONAL_IN_TEXT, (n) => `${n[0]}*****${n.slice(-3)}`);
+}
