@@ -158,6 +158,10 @@ export function buildApp(deps: AppDeps): App {
     if (path === '/readyz') return readiness(res);
     if (path !== yoga.graphqlEndpoint) return sendJson(res, 404, { error: 'not found' });
 
+    // Media types are case-insensitive (RFC 9110 §8.3.1), Yoga's parsers match them as written:
+    // `APPLICATION/JSON` would get a 415 and `TEXT/PLAIN` would pass for a type the CSRF check lets by.
+    const type = req.headers['content-type'];
+    if (type !== undefined && /[A-Z]/.test(type)) req.headers['content-type'] = lowerMediaType(type);
     const cap = config.http.maxBodyBytes;
     if (declaredTooLarge(req, cap)) return sendJson(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     if (req.headers['content-length'] === undefined && req.method === 'POST') {
@@ -298,4 +302,10 @@ async function pipeResponse(response: Response, res: ServerResponse): Promise<vo
   // A client that leaves aborts the request's signal (see handle), which ends a stream behind this body.
   for await (const chunk of response.body) res.write(chunk);
   res.end();
+}
+
+/** `Application/JSON; charset=UTF-8` → `application/json; charset=UTF-8` (parameter values keep their case). */
+function lowerMediaType(header: string): string {
+  const semi = header.indexOf(';');
+  return semi === -1 ? header.toLowerCase() : header.slice(0, semi).toLowerCase() + header.slice(semi);
 }

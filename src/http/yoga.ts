@@ -115,6 +115,19 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     },
     ...(opts.plugins ?? []),
     {
+      // A POST in a format no parser reads (XML, `application/graphql-response+json`, which is a response
+      // type): Yoga answers an empty 415. Say in GraphQL's shape what to send instead.
+      onRequestParse({ request, requestParser, endResponse, fetchAPI }) {
+        if (requestParser || request.method !== 'POST') return;
+        endResponse(
+          new fetchAPI.Response(
+            JSON.stringify({ errors: [{ message: 'Unsupported content type: send the request as "content-type: application/json".', extensions: { code: 'BAD_REQUEST' } }] }),
+            { status: 415, headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' } },
+          ),
+        );
+      },
+    },
+    {
       // A subscription from a client that accepts no stream (`accept: application/json`): Yoga has already
       // subscribed, and would answer an empty 406 and leave the subscription open, holding one of the
       // caller's SUBSCRIPTIONS_PER_CALLER slots and its payout's watch until the payout ended. End it at

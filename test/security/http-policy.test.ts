@@ -52,6 +52,24 @@ describe('CSRF: requests a browser could send cross-site without a preflight are
     expect(await healthy(prod.url)).toBe(true);
   });
 
+  it('a JSON POST is served whatever the case of its media type (types are case-insensitive)', async () => {
+    for (const type of ['APPLICATION/JSON', 'Application/Json; charset=UTF-8']) {
+      const res = await rawRequest(prod.url, { headers: { 'content-type': type }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect([type, res.status, JSON.parse(res.body)]).toEqual([type, 200, { data: { __typename: 'Query' } }]);
+    }
+  });
+
+  it.each(['application/xml', 'application/graphql-response+json', 'application/octet-stream'])(
+    'a POST of %s gets a 415 saying what to send, in GraphQL shape, and nothing runs',
+    async (type) => {
+      const before = prod.sandbox.requests.length;
+      const res = await rawRequest(prod.url, { headers: { 'content-type': type, authorization: `Bearer ${token}` }, body: JSON.stringify({ query: mutation }) });
+      expect(res.status).toBe(415);
+      expect(JSON.parse(res.body)).toEqual({ errors: [{ message: 'Unsupported content type: send the request as "content-type: application/json".', extensions: { code: 'BAD_REQUEST' } }] });
+      expect(prod.sandbox.requests.length).toBe(before);
+    },
+  );
+
   it('a GET query with the CSRF header is served; a GET mutation is still refused', async () => {
     const query = await rawRequest(prod.url, { method: 'GET', path: `/graphql?${form({ query: '{ __typename }' })}`, headers: { 'x-graphql-yoga-csrf': '1' } });
     expect(query.status).toBe(200);
