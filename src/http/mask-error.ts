@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { BREAK, GraphQLError, Kind, parse, visit, type ASTNode } from 'graphql';
 import { maskPhoneNumbers } from '../lib/msisdn.js';
 
 const PUBLIC_CODES = new Set([
@@ -82,6 +82,39 @@ function coercionIssue(message: string): { path: string; message: string } {
 }
 
 /**
+ * Where an inline literal graphql-js refused sits in the document, named as for a variable: the argument,
+ * then the input fields down to the value (`input.recipient.msisdn`). graphql-js gives only the value's
+ * node, so the document is parsed again (an error path, and documents are small) and the node found by
+ * its position. Empty when it cannot tell.
+ */
+function literalPath(error: GraphQLError): string {
+  const target = error.nodes?.[0];
+  const start = target?.loc?.start;
+  const body = error.source?.body;
+  if (target === undefined || start === undefined || body === undefined) return '';
+  let path = '';
+  try {
+    visit(parse(body), {
+      enter(node, _key, parent, _path, ancestors) {
+        if (node.kind !== target.kind || node.loc?.start !== start) return undefined;
+        const names: string[] = [];
+        // `ancestors` stops short of the node's parent (an argument or input field holding it).
+        for (const a of [...ancestors, parent]) {
+          if (a !== undefined && !Array.isArray(a) && ((a as ASTNode).kind === Kind.ARGUMENT || (a as ASTNode).kind === Kind.OBJECT_FIELD)) {
+            names.push((a as { name: { value: string } }).name.value);
+          }
+        }
+        path = names.join('.');
+        return BREAK;
+      },
+    });
+  } catch {
+    return '';
+  }
+  return path;
+}
+
+/**
  * Masks every error not deliberately thrown for the client. Unlike Yoga's default, it never attaches
  * `originalError` or a stack, whatever NODE_ENV says. Variable-coercion failures (our scalars' own
  * messages, composed by graphql-js) become BAD_USER_INPUT with `issues`. Used for HTTP, SSE and
@@ -102,7 +135,8 @@ export function createMaskError(production: boolean) {
         return new GraphQLError(clean(original.message), { nodes: error.nodes, path: error.path, extensions: publicExtensions(original.extensions) });
       }
       if (error.path === undefined && COERCION.test(error.message)) {
-        return copy({ code: 'BAD_USER_INPUT', issues: [coercionIssue(clean(error.message))] });
+        const issue = coercionIssue(clean(error.message));
+        return copy({ code: 'BAD_USER_INPUT', issues: [issue.path === '' ? { ...issue, path: literalPath(error) } : issue] });
       }
       if (!original) {
         // graphql-js's and Yoga's own request errors (syntax, validation, CSRF): safe to show.

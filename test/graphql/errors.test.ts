@@ -187,8 +187,13 @@ describe('input graphql-js cannot coerce: BAD_USER_INPUT with issues, nothing se
   it('an invalid literal argument: BAD_USER_INPUT without the literal echoed', async () => {
     const res = await gql(stack.gateway.url, 'mutation { createQuote(input: { gateway: MTN_MOMO, amount: "-5000", currency: "XAF", recipient: { msisdn: "+237670000001" } }) { __typename } }', {}, token);
     expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
-    expect((res.errors?.[0]?.extensions?.['issues'] as Issue[])[0]?.message).toMatch(/Decimal/);
+    expect((res.errors?.[0]?.extensions?.['issues'] as Issue[])[0]).toMatchObject({ path: 'input.amount', message: expect.stringMatching(/Decimal/) });
     expect(JSON.stringify(res)).not.toContain('-5000');
+  });
+
+  it('an invalid literal deeper in the input names its place, as for a variable', async () => {
+    const res = await gql(stack.gateway.url, 'mutation {\n  createQuote(input: { gateway: MTN_MOMO, amount: "5000", currency: "XAF", recipient: { msisdn: "0670" } }) { __typename }\n}', {}, token);
+    expect(res.errors?.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT', issues: [{ path: 'input.recipient.msisdn', message: expect.stringMatching(/Msisdn/) }] }]);
   });
 
   it('a document error about variables (one never used) stays GRAPHQL_VALIDATION_FAILED', async () => {
