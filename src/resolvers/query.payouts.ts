@@ -39,8 +39,12 @@ builder.queryField('payouts', (t) =>
             ...(f?.createdBefore ? { createdBefore: f.createdBefore } : {}),
           },
         });
-        // A list item is a complete snapshot: prime the loader so nested reads cost nothing.
-        for (const { payout } of page.items) ctx.loaders.payout.prime(payout.id, payout);
+        // A list item is a complete snapshot, but for a FAILED payout's failure code (ZoPay's list carries
+        // none): prime the loader so nested reads cost nothing, and let `failure` read what it lacks, once
+        // per payout as for payout(id) (within the read share; past it, the code is null).
+        for (const { payout } of page.items) {
+          if (!(payout.status === 'FAILED' && payout.failure?.code === undefined)) ctx.loaders.payout.prime(payout.id, payout);
+        }
         // A cursor is the item's position in the list paged over (ZoPay's offset), not its index in
         // this page: the gateway may drop listed items it knows have left the filter.
         const edges = page.items.map(({ payout, position }) => ({ node: payout, cursor: encodeCursor(position) }));

@@ -351,8 +351,14 @@ export class PayoutService {
         } catch (err) {
           // Reads leave the last of the merchant's ZoPay budget to payments, wait out a 429 like any call
           // and fail fast while the breaker is open: a reader then gets what the gateway knows, which
-          // webhooks keep current, not an error.
+          // webhooks keep current, not an error. (Those are counted and logged where they start.)
           if (stored && (err instanceof BudgetExhaustedError || err instanceof ZoPayRateLimitError || err instanceof ZoPayCircuitOpenError)) return stored;
+          // Likewise when ZoPay fails to answer (5xx, timeout, connection) before the breaker opens: a
+          // final status the gateway holds must not turn into "no such payout" for its owner.
+          if (stored && !(err instanceof ZoPayNotFoundError) && infrastructureErrorFrom(err)) {
+            this.deps.log.warn({ err: errSummary(err), payoutId: id, stored: stored.status }, 'ZoPay read failed; serving the status the gateway holds');
+            return stored;
+          }
           if (!(err instanceof ZoPayNotFoundError)) throw this.translate(err, 'read');
           if (!stored) return null;
           // ZoPay accepted it (or told us of it), so it exists: its read side may lag the write. "No such

@@ -169,6 +169,46 @@ describe('POST /webhooks/zopay', () => {
     expect(res.data?.payout.failure?.code).toEqual(expect.any(String));
   });
 
+  it('a back-office list selecting failure gives its code, read once per payout as payout(id) reads it (the list carries none)', async () => {
+    const id = await pay(stack.gateway.url, token, 'list-failed-code-1', '+237670000004');
+    stack.sandbox.settle(id, 'FAILED');
+    const ops = await stack.token('ops-list-failed-code', 'payouts:read');
+    const gets = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
+    const before = gets();
+    const list = 'query { payouts(first: 100) { edges { node { id status failure { code message } } } } }';
+    const listed = await gql<{ payouts: { edges: { node: { id: string; status: string; failure: { code: string | null; message: string } | null } }[] } }>(stack.gateway.url, list, {}, ops);
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data?.payouts.edges.find((e) => e.node.id === id)?.node).toEqual({ id, status: 'FAILED', failure: { code: 'DECLINED', message: expect.any(String) } });
+    expect(gets()).toBe(before + 1);
+    // Recorded from that read: the next list needs no GET for it.
+    const again = await gql<{ payouts: { edges: { node: { id: string; failure: { code: string | null } | null } }[] } }>(stack.gateway.url, list, {}, ops);
+    expect(again.data?.payouts.edges.find((e) => e.node.id === id)?.node.failure?.code).toBe('DECLINED');
+    expect(gets()).toBe(before + 1);
+  });
+
+  it('serves the status it holds when ZoPay fails to answer a read (5xx) before the breaker opens: not an error, not null', async () => {
+    const id = await pay(stack.gateway.url, token, 'read-5xx-1', '+237670000004');
+    const failed = JSON.parse(body(id, 'payout.failed')) as { data: Record<string, unknown> };
+    failed.data['failure_reason'] = 'Declined'; // what ZoPay's payout.failed carries: the reason, no code
+    expect(await deliver(JSON.stringify(failed), { deliveryId: 'd-read-5xx-1' })).toBe(200);
+    const gets = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
+    const before = gets();
+    stack.sandbox.faults.inject({ route: 'get', kind: 'http500', times: 50 });
+    try {
+      const res = await gql<{ payout: { id: string; status: string; failure: { code: string | null; message: string } | null } | null }>(
+        stack.gateways[1]?.url ?? '',
+        'query P($id: ID!) { payout(id: $id) { id status failure { code message } } }',
+        { id },
+        token,
+      );
+      expect(gets()).toBeGreaterThan(before); // ZoPay was asked (the breaker did not answer for it)
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.payout).toEqual({ id, status: 'FAILED', failure: { code: null, message: 'Declined' } });
+    } finally {
+      stack.sandbox.faults.clear();
+    }
+  });
+
   it("serves a payout it recorded when ZoPay's read does not find it (a read side lagging the write): not null", async () => {
     // What an accepted execute leaves (status and owner), for a payout ZoPay's GET answers 404 to.
     const id = 'po_read_lag_1';
