@@ -80,6 +80,12 @@ const EnvSchema = z.object({
   GRAPHIQL_ENABLED: optionalBool,
   INTROSPECTION_ENABLED: optionalBool,
   CORS_ORIGINS: csv,
+  // Country calling codes recipients may have (E.164 codes are prefix-free), or `*` for any.
+  RECIPIENT_COUNTRY_CODES: optionalString
+    .transform((v) => v?.split(',').map((c) => c.trim()).filter(Boolean))
+    .refine((codes) => codes === undefined || (codes.length > 0 && (codes.join() === '*' || codes.every((c) => /^[1-9]\d{0,2}$/.test(c)))), {
+      message: 'expected country calling codes such as 237 or 237,225 (1 to 3 digits, no "+"), or * for any country',
+    }),
   MAX_BODY_BYTES: int(100_000, 1_000, 10_000_000),
   WEBHOOK_MAX_BODY_BYTES: int(64_000, 1_000, 10_000_000),
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100, 300_000),
@@ -158,6 +164,8 @@ export interface Config {
     requestTimeoutMs: number;
   };
   webhookDedupeTtlSeconds: number;
+  /** Country calling codes a recipient's number may start with; null: any. */
+  recipientCountryCodes: readonly string[] | null;
   idempotencyTtlSeconds: number;
   /** How long an execute holds its key; after a crash another instance takes over once it expires. */
   idempotencyLockTtlMs: number;
@@ -230,6 +238,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     },
     webhookDedupeTtlSeconds: e.WEBHOOK_DEDUPE_TTL_SECONDS,
+    recipientCountryCodes: e.RECIPIENT_COUNTRY_CODES === undefined ? ['237'] : e.RECIPIENT_COUNTRY_CODES.join() === '*' ? null : e.RECIPIENT_COUNTRY_CODES,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     // Must outlive one execute (deadline) so a live request is never taken over.
     idempotencyLockTtlMs: Math.max(e.IDEMPOTENCY_LOCK_TTL_MS ?? 0, e.ZOPAY_OPERATION_DEADLINE_MS + 5_000),

@@ -125,6 +125,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       mutationRateLimitPerMinute: config.mutationRateLimitPerMinute,
       subscriptionsPerCaller: config.subscriptionsPerCaller,
       subscribeSetupsInFlight: config.subscribeSetupsInFlight,
+      recipientCountryCodes: config.recipientCountryCodes,
     },
   });
 

@@ -7,7 +7,7 @@ import { ZoPayAuthenticationError, ZoPayCircuitOpenError, ZoPayError, ZoPayForbi
 import { BudgetExhaustedError } from '../stores/errors.js';
 import { isFinalStatus, statusRank, type CreateQuoteRequest, type Gateway, type Payout, type PayoutStatus, type Quote } from '../zopay/types.js';
 import { businessErrorFrom, infrastructureErrorFrom } from './upstream-errors.js';
-import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
+import { badUserInputError, rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { executeDisbursement, type ExecuteInput } from './execute.js';
 import type { PayoutServiceDeps } from './ports.js';
 import type { ApplyOutcome, RateLimitInput } from '../stores/types.js';
@@ -272,7 +272,19 @@ export class PayoutService {
     return this.deps.clock.now() + this.deps.settings.operationDeadlineMs;
   }
 
+  /**
+   * A recipient outside the countries this gateway pays to (RECIPIENT_COUNTRY_CODES) is bad input:
+   * refused before anything is charged, claimed or sent (ZoPay would refuse it after a round trip).
+   */
+  private checkRecipient(msisdn: string): void {
+    const codes = this.deps.settings.recipientCountryCodes;
+    if (!codes || codes.some((code) => msisdn.startsWith(`+${code}`))) return;
+    const message = `Msisdn must be a number of ${codes.map((c) => `+${c}`).join(' or ')}: this gateway pays out to no other country.`;
+    throw badUserInputError(`Invalid input: input.recipient.msisdn: ${message}`, [{ path: 'input.recipient.msisdn', message }]);
+  }
+
   async createQuote(viewer: Viewer, req: CreateQuoteRequest): Promise<Quote> {
+    this.checkRecipient(req.recipientMsisdn);
     await this.limitCaller(viewer);
     let quote: Quote;
     try {
@@ -292,6 +304,11 @@ export class PayoutService {
   }
 
   executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
+    try {
+      this.checkRecipient(input.recipientMsisdn);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const run = executeDisbursement(this.deps, viewer, input, this.callerLimit(viewer), (err) => this.translate(err, 'execute'));
     // Kept until its key's record is written (outcome stored, released or marked unknown): shutdown
     // waits for that before closing the store (settleExecutes).

@@ -38,6 +38,8 @@ export interface PayoutServiceDeps {
      * past the Redis command timeout (which would turn existing payouts into upstream reads).
      */
     subscribeSetupsInFlight?: number;
+    /** Country calling codes a recipient's number may start with (no "+"); null or unset: any. */
+    recipientCountryCodes?: readonly string[] | null;
   };
   /** Unique per process: the owner of idempotency locks. */
   instanceId: string;

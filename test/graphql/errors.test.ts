@@ -206,3 +206,25 @@ describe('input graphql-js cannot coerce: BAD_USER_INPUT with issues, nothing se
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', issues: [{ path: 'input', message: 'A value is required.' }] });
   });
 });
+
+describe('RECIPIENT_COUNTRY_CODES', () => {
+  let wider: TestStack;
+  beforeAll(async () => {
+    wider = await startStack({ env: { RECIPIENT_COUNTRY_CODES: '237,225' } });
+  });
+  afterAll(() => wider.close());
+
+  it('a configured country goes to ZoPay (which decides), one left out is BAD_USER_INPUT with nothing sent', async () => {
+    const t = await wider.token('countries-app');
+    const quotes = () => wider.sandbox.requests.filter((r) => r.route === 'quote').length;
+    const before = quotes();
+    const ivoryCoast = await gql<{ createQuote: { __typename: string } }>(wider.gateway.url, QUOTE, quoteInput('+2250701234567'), t);
+    expect(ivoryCoast.data?.createQuote.__typename).toBe('InvalidRecipientError'); // the sandbox pays only its test numbers
+    expect(quotes()).toBe(before + 1);
+    const france = await gql(wider.gateway.url, QUOTE, quoteInput('+33612345678'), t);
+    expect(france.errors?.map((e) => e.extensions)).toEqual([
+      { code: 'BAD_USER_INPUT', issues: [{ path: 'input.recipient.msisdn', message: 'Msisdn must be a number of +237 or +225: this gateway pays out to no other country.' }] },
+    ]);
+    expect(quotes()).toBe(before + 1);
+  });
+});

@@ -383,6 +383,10 @@ describe('invalid MSISDNs', () => {
     ['a tel: URI', 'tel:+237670000001'],
     ['a JSON number', 237670000001],
     ['an object', { e164: '+237670000001' }],
+    // Well-formed E.164, but not a country this gateway pays to (RECIPIENT_COUNTRY_CODES, +237 by default).
+    ['a French number', '+33612345678'],
+    ['a US number', '+14155550100'],
+    ["an Ivory Coast number (a country ZoPay's MTN serves, not configured here)", '+2250701234567'],
   ];
   const attacks: Attack[] = msisdns.flatMap(([name, msisdn]): Attack[] => [
     { via: 'HTTP', attack: `createQuote with ${name}`, ...badInput('msisdn'), run: () => viaHttp(QUOTE, { input: { gateway: 'MTN_MOMO', amount: '5000', currency: 'XAF', recipient: { msisdn } } }) },

@@ -87,6 +87,14 @@ describe('configuration', () => {
     expect(problems(env)).toEqual(['ZOPAY_ORIGIN']);
   });
 
+  it('RECIPIENT_COUNTRY_CODES: Cameroon by default, a list of calling codes, or * for any; anything else is named', () => {
+    expect(loadConfig({}).recipientCountryCodes).toEqual(['237']);
+    expect(loadConfig({ RECIPIENT_COUNTRY_CODES: ' ' }).recipientCountryCodes).toEqual(['237']);
+    expect(loadConfig({ RECIPIENT_COUNTRY_CODES: '237, 225' }).recipientCountryCodes).toEqual(['237', '225']);
+    expect(loadConfig({ RECIPIENT_COUNTRY_CODES: '*' }).recipientCountryCodes).toBeNull();
+    for (const bad of ['+237', 'CM', '0237', '2370', ',', '237,*']) expect([bad, problems({ RECIPIENT_COUNTRY_CODES: bad })]).toEqual([bad, ['RECIPIENT_COUNTRY_CODES']]);
+  });
+
   it('names a ZOPAY_BASE_URL that is not a URL instead of failing on it', () => {
     expect(problems({ ...production, ZOPAY_BASE_URL: 'api.zopay.com' })).toEqual(['ZOPAY_BASE_URL']);
     expect(problems({ NODE_ENV: 'development', ZOPAY_BASE_URL: 'api.zopay.com', AUTH_JWKS_URL: 'not a url' })).toEqual(['ZOPAY_BASE_URL', 'AUTH_JWKS_URL']);
