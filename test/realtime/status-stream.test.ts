@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { PayoutHub } from '../../src/realtime/hub.js';
 import { payoutStatusStream } from '../../src/realtime/status-stream.js';
 import type { Payout } from '../../src/zopay/types.js';
@@ -71,5 +72,57 @@ describe('payout status stream', () => {
     expect({ ended, live: live() }).toEqual({ ended: 1, live: 0 });
     expect(setups).toBeGreaterThan(0);
     await expect(stream.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+});
+
+describe('T34: subscribe first, then read the snapshot', () => {
+  it('a final status published at any moment of the setup (after the snapshot was read but before the subscription went live, say) still reaches the subscriber, once, and nothing goes back', async () => {
+    const at = (status: Payout['status']): Payout => ({ id: 'po-t34', status, rawStatus: status, source: 'webhook' });
+    const rank = { PENDING: 0, PROCESSING: 1, SUCCESS: 2 } as Record<string, number>;
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        // The store and the bus, as the stream sees them: a read returns what was stored when it was
+        // made (its answer comes later), and an event reaches only the watchers live when it is published.
+        let stored: Payout['status'] = 'PROCESSING';
+        const live: ((p: Payout) => void)[] = [];
+        const hub = {
+          watch: (_id: string, offer: (p: Payout) => void) =>
+            s.schedule(Promise.resolve(), 'SUBSCRIBE live').then(() => {
+              live.push(offer);
+              return () => undefined;
+            }),
+        } as unknown as PayoutHub;
+        void s.schedule(Promise.resolve(), 'webhook: SUCCESS stored and published').then(() => {
+          stored = 'SUCCESS';
+          for (const offer of live) offer(at('SUCCESS'));
+        });
+        const stream = payoutStatusStream({
+          hub,
+          payoutId: 'po-t34',
+          snapshot: () => {
+            const seen = stored;
+            return s.schedule(Promise.resolve(at(seen)), `snapshot read (${seen})`);
+          },
+          onMissing: () => new Error('missing'),
+        });
+        const seen: string[] = [];
+        let done = false;
+        void (async () => {
+          for (let r = await stream.next(); !r.done; r = await stream.next()) seen.push(r.value.status);
+          done = true;
+        })();
+        // Run every scheduled step, in the scheduler's order, until none is left (a step may schedule the
+        // next only after a few promise turns), then give the consumer its turn.
+        for (let round = 0; round < 10 && !done; round++) {
+          await s.waitAll();
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        expect(done).toBe(true);
+        expect(seen.at(-1)).toBe('SUCCESS');
+        expect(seen.filter((x) => x === 'SUCCESS')).toHaveLength(1);
+        expect(seen.map((x) => rank[x] ?? -1)).toEqual([...seen.map((x) => rank[x] ?? -1)].sort((a, b) => a - b));
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../../src/events/memory-bus.js';
+import type { EventBus } from '../../src/events/types.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createRedisStores } from '../../src/stores/redis/index.js';
 import type { Payout } from '../../src/zopay/types.js';
@@ -23,7 +24,16 @@ let redis: RedisServerHandle;
 let server: Server | undefined;
 let url = '';
 const capture = new LogCapture();
-const bus = createMemoryEventBus();
+const memoryBus = createMemoryEventBus();
+/** The handler's bus: the in-memory one, or (T27) one whose publish never answers. */
+let publishHangs = false;
+const bus: EventBus = {
+  publish: (p) => (publishHangs ? new Promise<void>(() => undefined) : memoryBus.publish(p)),
+  subscribe: (id, listener) => memoryBus.subscribe(id, listener),
+  onResync: (listener) => memoryBus.onResync(listener),
+  close: () => memoryBus.close(),
+  stats: () => memoryBus.stats(),
+};
 let stores: ReturnType<typeof createRedisStores>;
 let connection: Awaited<ReturnType<typeof connectWithoutPublish>> | undefined;
 
@@ -50,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await connection?.close();
-  await bus.close();
+  await memoryBus.close();
   await redis?.stop();
 });
 
@@ -69,7 +79,7 @@ describe('a delivery whose in-script PUBLISH fails', () => {
     const id = 'po_fallback_1';
     await stores.payouts.apply({ id, status: 'PROCESSING', rawStatus: 'PROCESSING', source: 'execute' });
     const seen: Payout[] = [];
-    const unsubscribe = await bus.subscribe(id, (p) => seen.push(p));
+    const unsubscribe = await memoryBus.subscribe(id, (p) => seen.push(p));
     try {
       expect(await deliver(id, 'fb-d1')).toBe(200);
       expect(seen.map((p) => p.status)).toEqual(['SUCCESS']);
@@ -81,6 +91,25 @@ describe('a delivery whose in-script PUBLISH fails', () => {
       expect(seen).toHaveLength(1);
     } finally {
       await unsubscribe();
+    }
+  });
+});
+
+describe('T27: a publish that hangs after the advance is recorded', () => {
+  it('does not hold the webhook: 200 within the publish timeout (250 ms) and a warning, the advance recorded', async () => {
+    const id = 'po_hanging_publish_1';
+    await stores.payouts.apply({ id, status: 'PROCESSING', rawStatus: 'PROCESSING', source: 'execute' });
+    publishHangs = true;
+    try {
+      const started = performance.now();
+      expect(await deliver(id, 'hang-d1')).toBe(200);
+      const ms = performance.now() - started;
+      expect(ms).toBeGreaterThanOrEqual(240); // it did wait for the publish, up to its timeout
+      expect(ms).toBeLessThan(1_500); // not held by the publish (the margin is for a loaded machine, not for the gateway)
+      await expect(stores.payouts.get(id)).resolves.toMatchObject({ status: 'SUCCESS' });
+      expect(capture.records().find((r) => r['msg'] === 'publish slow; answered anyway')).toMatchObject({ payoutId: id });
+    } finally {
+      publishHangs = false;
     }
   });
 });
