@@ -22,14 +22,14 @@ let jwks: Server;
 let gateway: Gateway;
 let serveKeys = false;
 let keySet: { keys: unknown[] };
-let sign: (claims: { sub: string; expiresIn: string }) => Promise<string>;
+let sign: (claims: { sub: string; expiresIn: string; issuer?: string; audience?: string }) => Promise<string>;
 const logs = new LogCapture();
 
 beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   keySet = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
-  sign = ({ sub, expiresIn }) =>
-    new SignJWT({ scope: 'payouts:read' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject(sub).setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime(expiresIn).sign(privateKey);
+  sign = ({ sub, expiresIn, issuer = ISSUER, audience = AUDIENCE }) =>
+    new SignJWT({ scope: 'payouts:read' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject(sub).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime(expiresIn).sign(privateKey);
   jwks = createServer((_req, res) => {
     if (!serveKeys) {
       res.writeHead(503).end('down');
@@ -72,5 +72,15 @@ describe('a JWKS that cannot be fetched', () => {
     const expired = await sign({ sub: 'jwks-late', expiresIn: '-1m' });
     expect((await gql(gateway.url, LIST, {}, expired)).errors?.map((e) => e.extensions?.['code'])).toEqual(['UNAUTHENTICATED']);
     expect(errorLines().length).toBe(before);
+  });
+});
+
+describe('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE', () => {
+  it("a token signed by the right key for another issuer or another audience is refused (another service's token cannot pay)", async () => {
+    serveKeys = true;
+    const codes = async (token: string) => (await gql(gateway.url, LIST, {}, token)).errors?.map((e) => e.extensions?.['code']);
+    expect(await codes(await sign({ sub: 'jwks-iss', expiresIn: '10m' }))).toBeUndefined();
+    expect(await codes(await sign({ sub: 'jwks-iss', expiresIn: '10m', issuer: 'https://other-idp.test' }))).toEqual(['UNAUTHENTICATED']);
+    expect(await codes(await sign({ sub: 'jwks-iss', expiresIn: '10m', audience: 'another-api' }))).toEqual(['UNAUTHENTICATED']);
   });
 });
