@@ -16,6 +16,12 @@ export interface HubDeps {
   /** Last known status without an upstream call (the status store). */
   known(payoutId: string): Promise<Payout | undefined>;
   reconcileIntervalMs: number;
+  /**
+   * Whether this instance reads the payout this interval: every instance with a subscriber of the
+   * payout reconciles it, and one read per interval among them is enough (its advance reaches the
+   * others through the bus). Unset, or failing: read.
+   */
+  claimReconcile?(payoutId: string): Promise<boolean>;
   /** Upper bound of concurrent reconcile GETs per tick. */
   reconcileConcurrency?: number;
 }
@@ -43,8 +49,8 @@ interface Topic {
 
 /**
  * One instance's fan-out point for payout status: one bus subscription per watched payout however many
- * local subscribers it has; a reconciler that polls ZoPay once per interval per non-final watched payout
- * (so a lost webhook still ends every subscription); and a re-read of every watched payout after the
+ * local subscribers it has; a reconciler that polls ZoPay once per interval per non-final watched payout,
+ * across instances when they share a store (so a lost webhook still ends every subscription); and a re-read of every watched payout after the
  * bus reconnects (pub/sub is at-most-once).
  */
 export class PayoutHub {
@@ -153,6 +159,8 @@ export class PayoutHub {
 
   private async reconcileOne(payoutId: string): Promise<void> {
     try {
+      // A store that cannot answer must not stop the safety net for lost webhooks: read then.
+      if (this.deps.claimReconcile && !(await this.deps.claimReconcile(payoutId).catch(() => true))) return;
       const refreshed = await this.deps.refresh(payoutId);
       if (!refreshed) return;
       this.deliver(refreshed.payout);

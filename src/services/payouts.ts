@@ -122,6 +122,10 @@ export class PayoutService {
       bus: deps.bus,
       log: deps.log,
       reconcileIntervalMs: deps.settings.reconcileIntervalMs,
+      // One read per payout per interval across instances (design §6.6): a limit of one per 0.9
+      // interval, so that a tick firing a little early still gets its turn.
+      claimReconcile: (id) =>
+        deps.stores.rateLimiter.take({ key: `reconcile:${id}`, limit: 1, windowMs: Math.max(1, Math.floor(deps.settings.reconcileIntervalMs * 0.9)) }).then((r) => r.allowed),
       known: (id) => deps.stores.status.get(id),
       refresh: (id) => this.refresh(id),
     });

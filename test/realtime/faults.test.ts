@@ -118,4 +118,20 @@ describe('lost webhooks', () => {
     await Promise.all(subs.map((s) => s.close()));
     await client.dispose();
   });
+
+  it('polls once per interval per payout across instances: subscribers on both make one read per interval, not one per instance', async () => {
+    const id = await pay(stack.gateway.url, token, 'many-2', '+237670000005');
+    const clients = stack.gateways.map((g) => wsClient(g.url, token));
+    const subs = clients.flatMap((c) => Array.from({ length: 5 }, () => wsSubscribe(c, id)));
+    await until(() => subs.every((s) => s.events.length === 1), 5_000, 'snapshots');
+    const count = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
+    const before = count();
+    await new Promise((r) => setTimeout(r, 4_200));
+    const polled = count() - before;
+    // 4 intervals of 1 s: about 4 reads; two instances each reading would make about 8.
+    expect(polled).toBeGreaterThanOrEqual(3);
+    expect(polled).toBeLessThanOrEqual(5);
+    await Promise.all(subs.map((s) => s.close()));
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
 });
