@@ -57,6 +57,11 @@ const EnvSchema = z.object({
   ZOPAY_ORIGIN: z.string().min(1).default(SANDBOX_DEFAULTS.origin),
   ZOPAY_WEBHOOK_SECRET: z.string().min(1).default(SANDBOX_DEFAULTS.webhookSecret),
   ZOPAY_WEBHOOK_SECRET_PREVIOUS: optionalString,
+  // The end of the rotation window: an ISO-8601 instant with its offset (2026-12-01T00:00:00Z).
+  ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: optionalString.refine(
+    (v) => v === undefined || (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v))),
+    { message: 'expected an ISO-8601 instant with its offset, such as 2026-12-01T00:00:00Z' },
+  ),
   ZOPAY_QUOTE_PATH: z.string().startsWith('/').default('/api/v1/disbursements/quote'),
   ZOPAY_CONNECT_TIMEOUT_MS: int(3_000, 100, 60_000),
   ZOPAY_REQUEST_TIMEOUT_MS: int(10_000, 100, 120_000),
@@ -135,7 +140,10 @@ export interface Config {
     apiKey: string;
     apiSecret: string;
     origin: string;
+    /** The current secret, then the previous one while a rotation lasts. */
     webhookSecrets: readonly string[];
+    /** When the previous secret stops being accepted; undefined: when it is removed. */
+    previousWebhookSecretUntilMs: number | undefined;
     quotePath: string;
     connectTimeoutMs: number;
     requestTimeoutMs: number;
@@ -212,6 +220,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       apiSecret: e.ZOPAY_API_SECRET,
       origin: e.ZOPAY_ORIGIN,
       webhookSecrets: [e.ZOPAY_WEBHOOK_SECRET, ...(e.ZOPAY_WEBHOOK_SECRET_PREVIOUS ? [e.ZOPAY_WEBHOOK_SECRET_PREVIOUS] : [])],
+      previousWebhookSecretUntilMs: e.ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL === undefined ? undefined : Date.parse(e.ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL),
       quotePath: e.ZOPAY_QUOTE_PATH,
       connectTimeoutMs: e.ZOPAY_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: e.ZOPAY_REQUEST_TIMEOUT_MS,
@@ -325,6 +334,9 @@ function checkEnv(e: Env, failed: ReadonlySet<string>): string[] {
     if (parsed('ZOPAY_WEBHOOK_SECRET_PREVIOUS') && e.ZOPAY_WEBHOOK_SECRET_PREVIOUS === SANDBOX_DEFAULTS.webhookSecret) {
       problems.push('ZOPAY_WEBHOOK_SECRET_PREVIOUS: must not be the sandbox secret in production');
     }
+  }
+  if (parsed('ZOPAY_WEBHOOK_SECRET_PREVIOUS', 'ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL') && e.ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL && !e.ZOPAY_WEBHOOK_SECRET_PREVIOUS) {
+    problems.push('ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: set without ZOPAY_WEBHOOK_SECRET_PREVIOUS (the end of a rotation that has no previous secret)');
   }
   if (parsed('AUTH_JWKS_URL', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE') && e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
     problems.push('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: required with AUTH_JWKS_URL');

@@ -129,8 +129,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
 
+  const until = config.zopay.previousWebhookSecretUntilMs;
+  if (config.zopay.webhookSecrets.length > 1) {
+    if (until === undefined) log.warn('ZOPAY_WEBHOOK_SECRET_PREVIOUS is accepted until it is removed; set ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL to end the rotation by itself');
+    else if (until <= clock.now()) log.warn({ until: new Date(until).toISOString() }, 'the webhook secret rotation has ended: ZOPAY_WEBHOOK_SECRET_PREVIOUS is refused; remove it');
+  }
   const webhook = createWebhookHandler({
     secrets: config.zopay.webhookSecrets,
+    ...(config.zopay.previousWebhookSecretUntilMs === undefined ? {} : { previousSecretsUntilMs: config.zopay.previousWebhookSecretUntilMs }),
     maxBodyBytes: config.http.webhookMaxBodyBytes,
     dedupeTtlSeconds: config.webhookDedupeTtlSeconds,
     deliveries: state.stores.deliveries,

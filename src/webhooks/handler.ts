@@ -11,7 +11,10 @@ import { BodyTooLargeError, declaredTooLarge, readCappedBody } from '../http/bod
 import { sendJson } from '../http/respond.js';
 
 export interface WebhookHandlerDeps {
+  /** The current secret, then the previous one while a rotation lasts. */
   secrets: readonly string[];
+  /** When the secrets after the first stop being accepted (the end of the rotation window); unset: never. */
+  previousSecretsUntilMs?: number;
   maxBodyBytes: number;
   dedupeTtlSeconds: number;
   deliveries: WebhookDeliveryStore;
@@ -45,6 +48,7 @@ export type WebhookOutcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected' |
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps) {
   const outcome = (o: WebhookOutcome) => deps.onOutcome?.(o);
+  const currentOnly = deps.secrets.slice(0, 1);
 
   return async (req: IncomingMessage, res: ServerResponse, log: Logger = deps.log): Promise<void> => {
     if (declaredTooLarge(req, deps.maxBodyBytes)) {
@@ -64,12 +68,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps) {
       throw err;
     }
 
+    const nowMs = deps.clock.now();
     const verified = verifyWebhook({
       rawBody: raw,
       signature: header(req, 'x-zo-signature'),
       timestamp: header(req, 'x-zo-timestamp'),
-      secrets: deps.secrets,
-      nowMs: deps.clock.now(),
+      secrets: deps.previousSecretsUntilMs === undefined || nowMs < deps.previousSecretsUntilMs ? deps.secrets : currentOnly,
+      nowMs,
     });
     if (!verified.ok) {
       outcome('rejected');

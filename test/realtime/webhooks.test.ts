@@ -290,3 +290,30 @@ describe('POST /webhooks/zopay', () => {
     expect(await deliver(raw, { deliveryId: 's-1' })).toBe(200);
   });
 });
+
+describe('T30: webhook secret rotation', () => {
+  const PREVIOUS = 'whsec_previous_rotation_secret_0123456789';
+  let rotating: TestStack;
+  let windowEnd = 0;
+  beforeAll(async () => {
+    windowEnd = Date.now() + 2_500;
+    rotating = await startStack({ env: { ZOPAY_WEBHOOK_SECRET_PREVIOUS: PREVIOUS, ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: new Date(windowEnd).toISOString() } });
+    rotating.sandbox.setWebhookUrl(null);
+  });
+  afterAll(() => rotating.close());
+
+  async function send(secret: string, deliveryId: string): Promise<number> {
+    const raw = body('po_rotation_1', 'payout.processing');
+    const headers = signedWebhookHeaders({ secret, rawBody: raw, event: 'payout.processing', deliveryId, timestampMs: Date.now() });
+    return (await fetch(`${rotating.gateway.url}/webhooks/zopay`, { method: 'POST', headers, body: raw })).status;
+  }
+
+  it('accepts the old and the new secret inside the window, and refuses the old one after it by itself', async () => {
+    expect(await send(PREVIOUS, 'rot-1')).toBe(200);
+    expect(await send(SANDBOX_DEFAULTS.webhookSecret, 'rot-2')).toBe(200);
+    expect(await send('whsec_someone_else_0123456789abcdef', 'rot-3')).toBe(401);
+    await new Promise((r) => setTimeout(r, Math.max(0, windowEnd - Date.now() + 50)));
+    expect(await send(PREVIOUS, 'rot-4')).toBe(401);
+    expect(await send(SANDBOX_DEFAULTS.webhookSecret, 'rot-5')).toBe(200);
+  });
+});

@@ -95,6 +95,17 @@ describe('configuration', () => {
     for (const bad of ['+237', 'CM', '0237', '2370', ',', '237,*']) expect([bad, problems({ RECIPIENT_COUNTRY_CODES: bad })]).toEqual([bad, ['RECIPIENT_COUNTRY_CODES']]);
   });
 
+  it('ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: an ISO-8601 instant with its offset, and only with a previous secret', () => {
+    const previous = { ZOPAY_WEBHOOK_SECRET_PREVIOUS: 'whsec_previous_0123456789abcdef0123456789' };
+    expect(loadConfig({ ...previous, ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: '2026-12-01T00:00:00Z' }).zopay.previousWebhookSecretUntilMs).toBe(Date.UTC(2026, 11, 1));
+    expect(loadConfig({ ...previous, ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: '2026-12-01T01:00:00+01:00' }).zopay.previousWebhookSecretUntilMs).toBe(Date.UTC(2026, 11, 1));
+    expect(loadConfig(previous).zopay.previousWebhookSecretUntilMs).toBeUndefined();
+    for (const bad of ['2026-12-01', '2026-12-01T00:00:00', 'tomorrow', '1764547200000', '2026-13-01T00:00:00Z']) {
+      expect([bad, problems({ ...previous, ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: bad })]).toEqual([bad, ['ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL']]);
+    }
+    expect(problems({ ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: '2026-12-01T00:00:00Z' })).toEqual(['ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL']);
+  });
+
   it('names a ZOPAY_BASE_URL that is not a URL instead of failing on it', () => {
     expect(problems({ ...production, ZOPAY_BASE_URL: 'api.zopay.com' })).toEqual(['ZOPAY_BASE_URL']);
     expect(problems({ NODE_ENV: 'development', ZOPAY_BASE_URL: 'api.zopay.com', AUTH_JWKS_URL: 'not a url' })).toEqual(['ZOPAY_BASE_URL', 'AUTH_JWKS_URL']);
