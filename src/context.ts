@@ -14,8 +14,9 @@ export interface GraphQLContext {
   payouts: PayoutService;
   loaders: Loaders;
   /**
-   * Fresh loaders: called as every subscription event starts, so that no event reads another's cache. (A
-   * snapshot the subscribe step read through the loaders is a whole payout: its event needs no read.)
+   * Fresh loaders: called as every subscription event starts, so that no event reads another's cache (a
+   * snapshot the subscribe step read through the loaders is a whole payout: its event needs no read),
+   * and a fresh upstream deadline: each event is an operation of its own.
    */
   renewLoaders(): void;
   requestId: string;
@@ -65,6 +66,9 @@ export function createContext(opts: { viewer: Viewer | null; payouts: PayoutServ
     setupSlot: undefined,
     clientGone: opts.clientGone,
     loaders,
-    renewLoaders: () => loaders.renew(),
+    renewLoaders: () => {
+      loaders.renew();
+      opts.payouts.restartOperation();
+    },
   };
 }

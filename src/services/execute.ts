@@ -17,7 +17,7 @@ import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { StoreUnavailableError } from '../stores/errors.js';
 import type { PayoutServiceDeps } from './ports.js';
 import type { IdempotencyBeginInput, QuoteRecord, RateLimitInput } from '../stores/types.js';
-import { errSummary, withStored } from './payouts.js';
+import { errSummary, operationDeadline, withStored } from './payouts.js';
 
 export interface ExecuteInput {
   quoteId: string;
@@ -90,7 +90,9 @@ async function runExecute(
   translate: (err: unknown) => Error,
 ): Promise<Payout> {
   const { stores, settings, clock } = deps;
-  const waitUntil = clock.now() + settings.duplicateWaitMs;
+  // One deadline for the whole execute, a wait for a concurrent duplicate included (design §6.4).
+  const deadline = operationDeadline(deps);
+  const waitUntil = Math.min(clock.now() + settings.duplicateWaitMs, deadline);
   const lockOwner = `${deps.instanceId}:${Math.random().toString(36).slice(2)}`;
   const claim: IdempotencyBeginInput = { scope, fingerprint, lockOwner, lockTtlMs: settings.idempotencyLockTtlMs, recordTtlSeconds: settings.idempotencyTtlSeconds };
 
@@ -135,7 +137,7 @@ async function runExecute(
       case 'acquired':
         // The quote read with the first pass is current enough: a quote record never changes once
         // written, and an execute that waited for a duplicate finds the key completed or resumed.
-        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate, first.quote);
+        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate, first.quote, deadline);
     }
   }
 }
@@ -149,6 +151,7 @@ async function acquiredExecute(
   resumed: boolean,
   translate: (err: unknown) => Error,
   quote: QuoteRecord | undefined,
+  deadline: number,
 ): Promise<Payout> {
   const { stores, settings, clock, log } = deps;
   const complete = async (outcome: StoredOutcome) => {
@@ -173,7 +176,7 @@ async function acquiredExecute(
   try {
     payout = await deps.zopay.executeDisbursement(
       { quoteId: input.quoteId, idempotencyKey: upstreamIdempotencyKey(viewer.sub, input.idempotencyKey), recipientMsisdn: input.recipientMsisdn },
-      { deadline: clock.now() + settings.operationDeadlineMs },
+      { deadline },
     );
   } catch (err) {
     const mapped = translate(err);

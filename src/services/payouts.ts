@@ -149,6 +149,7 @@ export class PayoutService {
       get log() {
         return (log ??= base.log.child({ requestId }));
       },
+      operation: {},
     };
     const scoped = Object.create(this) as { deps: PayoutServiceDeps };
     scoped.deps = deps;
@@ -273,7 +274,15 @@ export class PayoutService {
   }
 
   private deadline(): number {
-    return this.deps.clock.now() + this.deps.settings.operationDeadlineMs;
+    return operationDeadline(this.deps);
+  }
+
+  /**
+   * A subscription event is an operation of its own (its reads get a whole deadline); called as each
+   * event starts, with its fresh loaders.
+   */
+  restartOperation(): void {
+    if (this.deps.operation) this.deps.operation.startedAt = undefined;
   }
 
   /**
@@ -608,6 +617,17 @@ export function errSummary(err: unknown): ErrSummary {
     if (err.correlationId !== undefined) summary.correlationId = err.correlationId;
   }
   return summary;
+}
+
+/**
+ * The deadline of the operation's upstream work (design §6.4: one per GraphQL operation, retries and
+ * waits included): counted from the operation's first upstream step, so that two fields of one document,
+ * or an execute that first waited for a duplicate, do not each get a whole one.
+ */
+export function operationDeadline(deps: Pick<PayoutServiceDeps, 'operation' | 'clock' | 'settings'>): number {
+  const op = deps.operation;
+  const start = op ? (op.startedAt ??= deps.clock.now()) : deps.clock.now();
+  return start + deps.settings.operationDeadlineMs;
 }
 
 /** Stable, non-reversible id of a caller for keys and logs. */

@@ -17,6 +17,12 @@ export interface PayoutServiceDeps {
   };
   bus: EventBus;
   clock: { now(): number };
+  /**
+   * The GraphQL operation this service works for (see PayoutService.forRequest): its upstream work
+   * shares one deadline, counted from its first upstream step. Unset (reconciler, webhooks): each call
+   * has its own.
+   */
+  operation?: { startedAt?: number };
   log: Logger;
   settings: {
     /** Deadline of one GraphQL operation's upstream work, retries included. */
