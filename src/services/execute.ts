@@ -16,7 +16,7 @@ import {
 import { rateLimitedError, upstreamUnavailableError } from './infra-errors.js';
 import { StoreUnavailableError } from '../stores/errors.js';
 import type { PayoutServiceDeps } from './ports.js';
-import type { IdempotencyBeginInput, QuoteRecord, RateLimitInput } from '../stores/types.js';
+import type { IdempotencyBeginInput, IdempotencyBeginResult, QuoteRecord, RateLimitInput } from '../stores/types.js';
 import { errSummary, operationDeadline, withStored } from './payouts.js';
 
 export interface ExecuteInput {
@@ -108,9 +108,22 @@ async function runExecute(
     void stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);
     throw upstreamUnavailableError({ retrySafe: true, keyUnchecked: true });
   };
-  const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim }).catch(unchecked);
+  // A key with no record is claimed only for a quote that can be executed (attack case T16: an unknown,
+  // foreign or expired quote claims nothing and sends nothing).
+  const checkedAt = clock.now();
+  const quoteCheck = { owner: viewer.sub, recipientMsisdn: input.recipientMsisdn, nowMs: checkedAt };
+  const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim, quoteCheck }).catch(unchecked);
   if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);
-  let begun = first.begun;
+  let begun: IdempotencyBeginResult;
+  if (first.kind === 'quote_refused') {
+    // The store applied the rules of localRejection (below), which says which error it is. Should the
+    // two ever disagree, claim the key as before and let the usual path decide.
+    const refusal = localRejection(first.quote, viewer, input, checkedAt, false);
+    if (refusal) throw refusal;
+    begun = await stores.idempotency.begin(claim).catch(unchecked);
+  } else {
+    begun = first.begun;
+  }
   for (;;) {
     switch (begun.kind) {
       case 'completed': {

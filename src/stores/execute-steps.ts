@@ -1,3 +1,4 @@
+import { quotePassesCheck } from './quote-codec.js';
 import type { ExecuteStore, IdempotencyStore, OwnerStore, PayoutStatusStore, QuoteStore, RateLimiter } from './types.js';
 
 /**
@@ -12,10 +13,13 @@ export function composeExecuteStore(stores: {
   owners: OwnerStore;
 }): ExecuteStore {
   return {
-    async begin({ rateLimit, quoteId, idempotency }) {
+    async begin({ rateLimit, quoteId, idempotency, quoteCheck }) {
       const limit = await stores.rateLimiter.take(rateLimit);
       if (!limit.allowed) return { kind: 'rate_limited', retryAfterMs: limit.retryAfterMs };
       const quote = await stores.quotes.get(quoteId);
+      if (quoteCheck && !quotePassesCheck(quote, quoteCheck) && (await stores.idempotency.get(idempotency.scope)) === undefined) {
+        return { kind: 'quote_refused', quote };
+      }
       return { kind: 'begun', quote, begun: await stores.idempotency.begin(idempotency) };
     },
     async finish({ payout, owner, lock, result, recordTtlSeconds }) {

@@ -172,11 +172,18 @@ export interface ExecuteBeginInput {
   rateLimit: RateLimitInput;
   quoteId: string;
   idempotency: IdempotencyBeginInput;
+  /**
+   * What the quote must be for a key with no record to be claimed: this caller's, for this recipient,
+   * unexpired at `nowMs`. Otherwise nothing is claimed (`quote_refused`): an execute that cannot be sent
+   * leaves no trace on its key. A key with a record (replay, in progress, resumable) is not checked here.
+   */
+  quoteCheck?: { owner: string; recipientMsisdn: string; nowMs: number };
 }
 
 export type ExecuteBeginResult =
   | { kind: 'rate_limited'; retryAfterMs: number }
-  | { kind: 'begun'; quote: QuoteRecord | undefined; begun: IdempotencyBeginResult };
+  | { kind: 'begun'; quote: QuoteRecord | undefined; begun: IdempotencyBeginResult }
+  | { kind: 'quote_refused'; quote: QuoteRecord | undefined };
 
 export interface ExecuteFinishInput {
   /** The payout ZoPay accepted. */

@@ -396,6 +396,34 @@ describe('invalid MSISDNs', () => {
   it.each(rows(attacks))('%s', runRow);
 });
 
+describe('T16: an execute whose quote cannot be executed claims no key and sends nothing', () => {
+  const cases: [string, () => Promise<{ quoteId: string; token: string; msisdn: string }>, string][] = [
+    ["Bob executes Alice's quote", async () => ({ quoteId: aliceQuote, token: bob, msisdn: MSISDN_OK }), 'QuoteNotFoundError'],
+    ['an unknown quote id', async () => ({ quoteId: 'no-such-quote', token: alice, msisdn: MSISDN_OK }), 'QuoteNotFoundError'],
+    ['another recipient than the quote', async () => ({ quoteId: aliceQuote, token: alice, msisdn: '+237670000002' }), 'InvalidRecipientError'],
+    [
+      'an expired quote',
+      async () => {
+        const quoteId = 'expired-quote-t16';
+        await stack.gateway.state.stores.quotes.put({ quoteId, owner: 'attack-alice', recipientMsisdn: MSISDN_OK, expiresAt: new Date(Date.now() - 1_000).toISOString() }, 60);
+        return { quoteId, token: alice, msisdn: MSISDN_OK };
+      },
+      'QuoteExpiredError',
+    ],
+  ];
+  it.each(cases)('%s: the typed error, no upstream call, no write to any idempotency key', async (name, setUp, typename) => {
+    const { quoteId, token, msisdn } = await setUp();
+    const upstreamBefore = stack.sandbox.requests.length;
+    await watch.mark();
+    const res = await gql<{ executeDisbursement: { __typename: string } }>(stack.url, EXECUTE, { input: { quoteId, idempotencyKey: `t16-${name}`, recipient: { msisdn } } }, token);
+    expect(res.data?.executeDisbursement.__typename).toBe(typename);
+    expect(stack.sandbox.requests.length).toBe(upstreamBefore);
+    const writes = await watch.writesSinceMark();
+    expect(writes.some((w) => w.includes(':rl:mutations:'))).toBe(true); // the probe sees the script's writes
+    expect(writes.filter((w) => w.includes(':idem:'))).toEqual([]);
+  });
+});
+
 describe('idempotency-key abuse', () => {
   const keys: [string, unknown][] = [
     ['an empty key', ''],

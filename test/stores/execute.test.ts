@@ -38,10 +38,50 @@ describe.each(IMPLEMENTATIONS)('execute store (%s)', (kind) => {
     await expect(stores.idempotency.get('bob-key')).resolves.toBeUndefined();
   });
 
-  it('returns no quote for an unknown id and still claims the key (the caller releases it)', async () => {
+  it('without a quote check, returns no quote for an unknown id and still claims the key', async () => {
     const { stores } = h();
     const result = await stores.execute.begin(begin({ quoteId: 'nope' }));
     expect(result).toEqual({ kind: 'begun', quote: undefined, begun: { kind: 'acquired', resumed: false } });
+  });
+
+  describe('with a quote check (T16: a quote that cannot be executed claims nothing)', () => {
+    const NOW = Date.parse('2026-01-15T12:00:00Z');
+    const check = (overrides: Partial<NonNullable<ExecuteBeginInput['quoteCheck']>> = {}) => ({ owner: 'alice', recipientMsisdn: '+237670000001', nowMs: NOW, ...overrides });
+
+    it.each([
+      ['an unknown quote', { quoteId: 'nope' }, {}],
+      ["another caller's quote", {}, { owner: 'mallory' }],
+      ['another recipient', {}, { recipientMsisdn: '+237670000002' }],
+      ['an expired quote', {}, { nowMs: Date.parse(QUOTE.expiresAt) }],
+    ] as const)('%s: quote_refused, no record, the rate limit charged', async (_name, input, checkOverrides) => {
+      const { stores } = h();
+      await stores.quotes.put(QUOTE, 3_600);
+      const rateLimit = { key: 'mutations:dave', limit: 1, windowMs: 60_000 };
+      const result = await stores.execute.begin(begin({ ...input, rateLimit, quoteCheck: check(checkOverrides) }));
+      expect(result).toEqual({ kind: 'quote_refused', quote: 'quoteId' in input ? undefined : QUOTE });
+      await expect(stores.idempotency.get('s1')).resolves.toBeUndefined();
+      await expect(stores.rateLimiter.take(rateLimit)).resolves.toMatchObject({ allowed: false });
+    });
+
+    it('a quote that can be executed: the key is claimed as without the check', async () => {
+      const { stores } = h();
+      await stores.quotes.put(QUOTE, 3_600);
+      await expect(stores.execute.begin(begin({ quoteCheck: check() }))).resolves.toEqual({ kind: 'begun', quote: QUOTE, begun: { kind: 'acquired', resumed: false } });
+    });
+
+    it('a key with a record is not checked: a resumable one resumes (its first attempt may have paid), a completed one replays', async () => {
+      const { stores } = h();
+      await stores.execute.begin(begin());
+      await stores.idempotency.markUnknown({ scope: 's1', lockOwner: 'i1:a' });
+      // The quote record is gone since (or expired): only ZoPay knows whether the first attempt paid.
+      const resumed = await stores.execute.begin(begin({ quoteId: 'gone', idempotency: claim({ lockOwner: 'i1:b' }), quoteCheck: check() }));
+      expect(resumed).toEqual({ kind: 'begun', quote: undefined, begun: { kind: 'acquired', resumed: true } });
+      await stores.idempotency.complete({ scope: 's1', lockOwner: 'i1:b', result: '{"x":1}', recordTtlSeconds: 60 });
+      await expect(stores.execute.begin(begin({ quoteId: 'gone', idempotency: claim({ lockOwner: 'i1:c' }), quoteCheck: check() }))).resolves.toMatchObject({
+        kind: 'begun',
+        begun: { kind: 'completed', result: '{"x":1}' },
+      });
+    });
   });
 
   it('replays a completed key and reports a reused one', async () => {

@@ -27,7 +27,7 @@ export class RedisExecuteStore implements ExecuteStore {
     assertPositiveInt('ownerTtlSeconds', ttl.ownerSeconds);
   }
 
-  async begin({ rateLimit, quoteId, idempotency }: ExecuteBeginInput): Promise<ExecuteBeginResult> {
+  async begin({ rateLimit, quoteId, idempotency, quoteCheck }: ExecuteBeginInput): Promise<ExecuteBeginResult> {
     const cost = validateRateLimit(rateLimit);
     assertKeyPart('quoteId', quoteId);
     validateBegin(idempotency);
@@ -42,11 +42,20 @@ export class RedisExecuteStore implements ExecuteStore {
       idempotency.lockTtlMs,
       idempotency.recordTtlSeconds,
       idempotency.upstreamKey ?? '',
+      quoteCheck?.owner ?? '',
+      quoteCheck?.recipientMsisdn ?? '',
     ];
+    if (quoteCheck) {
+      assertKeyPart('quoteCheck.owner', quoteCheck.owner);
+      // The script compares against its own `now` (ARGV[1]): the check's must be the same instant.
+      args[0] = Math.floor(quoteCheck.nowMs);
+    }
     const reply = replyArray(await storeCall('execute begin', () => EXECUTE_BEGIN.run(this.redis, keys, args)), 'executeBegin');
-    if (reply[0] !== 1) return { kind: 'rate_limited', retryAfterMs: Math.max(1, replyNumber(reply[1], 'executeBegin')) };
+    if (reply[0] === 0) return { kind: 'rate_limited', retryAfterMs: Math.max(1, replyNumber(reply[1], 'executeBegin')) };
     const quoteJson = replyString(reply[1], 'executeBegin');
-    return { kind: 'begun', quote: quoteJson === '' ? undefined : decodeQuote(quoteJson), begun: parseBeginReply(reply.slice(2)) };
+    const quote = quoteJson === '' ? undefined : decodeQuote(quoteJson);
+    if (reply[0] === 2) return { kind: 'quote_refused', quote };
+    return { kind: 'begun', quote, begun: parseBeginReply(reply.slice(2)) };
   }
 
   async finish({ payout, owner, lock, result, recordTtlSeconds }: ExecuteFinishInput): Promise<ExecuteFinishResult> {

@@ -258,8 +258,10 @@ return {allowed, value}
 /**
  * The first step of an execute, in one round trip. KEYS: caller limiter, quote, idempotency record.
  * ARGV: now ms, limit, window ms, cost, then idempotency_begin's fingerprint, lock owner, lock ttl ms,
- * record ttl s, upstream key. A refused rate limit returns {0, retry after ms} and writes nothing else;
- * otherwise {1, quote json or '', idempotency_begin's reply...}.
+ * record ttl s, upstream key, then the quote check's owner and recipient ('' and '': no check). A
+ * refused rate limit returns {0, retry after ms} and writes nothing else; a key with no record whose
+ * quote fails the check (missing, another caller's or recipient's, expired at now) returns
+ * {2, quote json or ''} and claims nothing; otherwise {1, quote json or '', idempotency_begin's reply...}.
  */
 export const EXECUTE_BEGIN = new LuaScript(
   'execute_begin',
@@ -268,6 +270,18 @@ local now = tonumber(ARGV[1])
 local allowed, value = rate_limit(KEYS[1], now, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 if allowed == 0 then return {0, value} end
 local quote = redis.call('GET', KEYS[2]) or ''
+if ARGV[10] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then
+  local ok = false
+  if quote ~= '' then
+    local decoded, q = pcall(cjson.decode, quote)
+    if decoded and type(q) == 'table' and q['owner'] == ARGV[10] and q['recipientMsisdn'] == ARGV[11] then
+      local exp = tonumber(q['exp'])
+      -- A record without a readable expiry (written before it was kept) is the caller's to judge.
+      ok = exp == nil or exp > now
+    end
+  end
+  if not ok then return {2, quote} end
+end
 local begun = idempotency_begin(KEYS[3], ARGV[5], ARGV[6], now, tonumber(ARGV[7]), ARGV[8], ARGV[9])
 table.insert(begun, 1, quote)
 table.insert(begun, 1, 1)
