@@ -30,6 +30,8 @@ export interface GraphQLContext {
    * graphql-ws, which ends a subscription through its iterator's `return()`.
    */
   clientGone: (() => AbortSignal) | undefined;
+  /** Set when the operation's execute answered with its key's earlier answer (no work of its own). */
+  idempotentReplay?: boolean;
 }
 
 /**

@@ -88,7 +88,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
         const started = performance.now();
         const ctx = args.contextValue as unknown as GraphQLContext;
         return {
-          onExecuteDone({ result }) {
+          onExecuteDone({ result, setResult }) {
+            // An execute answered from its key's record says so (attack case T4): the client did not
+            // pay again, whatever it sees in the payout (which shows the status as it is now).
+            if (ctx.idempotentReplay && !isAsyncIterable(result)) setResult({ ...result, extensions: { ...result.extensions, idempotentReplay: true } });
             const errors = 'errors' in result ? (result.errors ?? []) : [];
             // The codes the client gets (masking runs later, on the way out).
             const codes = errors.map((e) => {

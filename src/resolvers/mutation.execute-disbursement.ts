@@ -35,10 +35,13 @@ builder.mutationField('executeDisbursement', (t) =>
       union: { name: 'ExecuteDisbursementResult', description: 'The payout, or the business reason it was not made.' },
     },
     resolve: (_root, { input }, ctx) =>
-      ctx.payouts.executeDisbursement(requireViewer(ctx), {
-        quoteId: input.quoteId,
-        idempotencyKey: input.idempotencyKey,
-        recipientMsisdn: input.recipient.msisdn,
-      }),
+      ctx.payouts.executeDisbursement(
+        requireViewer(ctx),
+        { quoteId: input.quoteId, idempotencyKey: input.idempotencyKey, recipientMsisdn: input.recipient.msisdn },
+        // The answer then carries `extensions.idempotentReplay` (http/yoga.ts).
+        () => {
+          ctx.idempotentReplay = true;
+        },
+      ),
   }),
 );

@@ -69,13 +69,18 @@ export function executeDisbursement(
   /** The caller's mutation budget: charged in the same round trip as the quote read and the key claim. */
   rateLimit: RateLimitInput,
   translate: (err: unknown) => Error,
+  /** Told when this request's answer is the key's earlier (or concurrent) one: it did no work of its own. */
+  onReplay?: () => void,
 ): Promise<Payout> {
   const scope = idempotencyScope(viewer.sub, input.idempotencyKey);
   const fingerprint = inputFingerprint(input);
   const flightKey = `${deps.instanceId}\0${scope}\0${fingerprint}`;
   const existing = inFlight.get(flightKey);
-  if (existing) return existing;
-  const run = runExecute(deps, viewer, input, scope, fingerprint, rateLimit, translate).finally(() => inFlight.delete(flightKey));
+  if (existing) {
+    onReplay?.();
+    return existing;
+  }
+  const run = runExecute(deps, viewer, input, scope, fingerprint, rateLimit, translate, onReplay).finally(() => inFlight.delete(flightKey));
   inFlight.set(flightKey, run);
   return run;
 }
@@ -88,6 +93,7 @@ async function runExecute(
   fingerprint: string,
   rateLimit: RateLimitInput,
   translate: (err: unknown) => Error,
+  onReplay: (() => void) | undefined,
 ): Promise<Payout> {
   const { stores, settings, clock } = deps;
   // One deadline for the whole execute, a wait for a concurrent duplicate included (design §6.4).
@@ -127,6 +133,7 @@ async function runExecute(
   for (;;) {
     switch (begun.kind) {
       case 'completed': {
+        onReplay?.();
         const payout = replay(begun.result);
         // First writer wins, so this is a no-op unless the original owner write was lost (a record
         // written by an older gateway, or a store restored from an inconsistent backup).

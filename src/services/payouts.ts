@@ -316,13 +316,13 @@ export class PayoutService {
     return quote;
   }
 
-  executeDisbursement(viewer: Viewer, input: ExecuteInput): Promise<Payout> {
+  executeDisbursement(viewer: Viewer, input: ExecuteInput, onReplay?: () => void): Promise<Payout> {
     try {
       this.checkRecipient(input.recipientMsisdn);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    const run = executeDisbursement(this.deps, viewer, input, this.callerLimit(viewer), (err) => this.translate(err, 'execute'));
+    const run = executeDisbursement(this.deps, viewer, input, this.callerLimit(viewer), (err) => this.translate(err, 'execute'), onReplay);
     // Kept until its key's record is written (outcome stored, released or marked unknown): shutdown
     // waits for that before closing the store (settleExecutes).
     const executing = this.executing;

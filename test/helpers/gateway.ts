@@ -57,6 +57,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   data?: T | null;
   errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
 }
 
 /** POSTs one GraphQL operation over real HTTP. */

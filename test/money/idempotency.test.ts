@@ -38,6 +38,26 @@ describe('exactly one payout per (caller, idempotency key)', () => {
     expect(results.every((r) => r.data?.executeDisbursement.__typename === 'Payout')).toBe(true);
     expect(ids.size).toBe(1);
     expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+    // T4: every answer but the one that made the payout says it is the key's answer replayed.
+    expect(results.filter((r) => r.extensions?.['idempotentReplay'] !== true)).toHaveLength(1);
+  });
+
+  it('marks a replayed answer with extensions.idempotentReplay (T4), a payout or a business error alike, and only the replays', async () => {
+    const quoteId = await quote(alice);
+    const first = await execute(0, alice, quoteId, 'replay-flag-1');
+    expect(first.data?.executeDisbursement.__typename).toBe('Payout');
+    expect(first.extensions?.['idempotentReplay']).toBeUndefined();
+    const again = await execute(1, alice, quoteId, 'replay-flag-1');
+    expect(again.data?.executeDisbursement.id).toBe(first.data?.executeDisbursement.id);
+    expect(again.extensions).toMatchObject({ idempotentReplay: true });
+
+    const broke = await quote(alice, '+237670000002', '5000000'); // more than the wallet holds
+    const refused = await execute(0, alice, broke, 'replay-flag-2', '+237670000002');
+    expect(refused.data?.executeDisbursement.__typename).toBe('InsufficientBalanceError');
+    expect(refused.extensions?.['idempotentReplay']).toBeUndefined();
+    const refusedAgain = await execute(1, alice, broke, 'replay-flag-2', '+237670000002');
+    expect(refusedAgain.data?.executeDisbursement.__typename).toBe('InsufficientBalanceError');
+    expect(refusedAgain.extensions).toMatchObject({ idempotentReplay: true });
   });
 
   it('replays a completed key without calling ZoPay, from either instance', async () => {
