@@ -110,7 +110,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const payouts = new PayoutService({
     zopay,
-    stores: { status: state.stores.payouts, owners: state.stores.owners, idempotency: state.stores.idempotency, quotes: state.stores.quotes, rateLimiter: state.stores.rateLimiter, execute: state.stores.execute },
+    stores: { status: state.stores.payouts, owners: state.stores.owners, idempotency: state.stores.idempotency, quotes: state.stores.quotes, rateLimiter: state.stores.rateLimiter, leases: state.stores.leases, execute: state.stores.execute },
     bus: state.bus,
     clock,
     log,

@@ -19,9 +19,10 @@ export interface HubDeps {
   /**
    * Whether this instance reads the payout this interval: every instance with a subscriber of the
    * payout reconciles it, and one read per interval among them is enough (its advance reaches the
-   * others through the bus). Unset, or failing: read.
+   * others through the bus). Undefined: another instance has it; a failed read gives it back (`release`),
+   * so that an instance that cannot read does not keep the others from it. Unset, or failing: read.
    */
-  claimReconcile?(payoutId: string): Promise<boolean>;
+  claimReconcile?(payoutId: string): Promise<{ release(): Promise<void> } | undefined>;
   /** Upper bound of concurrent reconcile GETs per tick. */
   reconcileConcurrency?: number;
 }
@@ -158,17 +159,25 @@ export class PayoutHub {
   }
 
   private async reconcileOne(payoutId: string): Promise<void> {
+    // A store that cannot answer must not stop the safety net for lost webhooks: read then.
+    const claim = this.deps.claimReconcile ? await this.deps.claimReconcile(payoutId).catch(() => 'unclaimed' as const) : 'unclaimed';
+    if (claim === undefined) {
+      // Another instance reads it this interval. What the store knows may still be news here (a webhook
+      // recorded elsewhere whose publish was lost): one store read, no ZoPay call.
+      const known = await this.deps.known(payoutId).catch(() => undefined);
+      if (known) this.deliver(known);
+      return;
+    }
     try {
-      // A store that cannot answer must not stop the safety net for lost webhooks: read then.
-      if (this.deps.claimReconcile && !(await this.deps.claimReconcile(payoutId).catch(() => true))) return;
       const refreshed = await this.deps.refresh(payoutId);
       if (!refreshed) return;
       this.deliver(refreshed.payout);
       if (refreshed.advanced) {
-        // Other instances' subscribers learn it too; failure is fine, they reconcile on their own.
+        // Other instances' subscribers learn it too (if this publish fails, from the store next interval).
         await this.deps.bus.publish(refreshed.payout).catch(() => undefined);
       }
     } catch (err) {
+      if (claim !== 'unclaimed') await claim.release().catch(() => undefined);
       this.deps.log.debug({ err: String(err), payoutId }, 'reconcile failed; will retry next interval');
     }
   }

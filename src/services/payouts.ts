@@ -122,10 +122,13 @@ export class PayoutService {
       bus: deps.bus,
       log: deps.log,
       reconcileIntervalMs: deps.settings.reconcileIntervalMs,
-      // One read per payout per interval across instances (design §6.6): a limit of one per 0.9
-      // interval, so that a tick firing a little early still gets its turn.
-      claimReconcile: (id) =>
-        deps.stores.rateLimiter.take({ key: `reconcile:${id}`, limit: 1, windowMs: Math.max(1, Math.floor(deps.settings.reconcileIntervalMs * 0.9)) }).then((r) => r.allowed),
+      // One read per payout per interval across instances (design §6.6): a lease of 0.9 interval, so
+      // that a tick firing a little early still gets its turn.
+      claimReconcile: async (id) => {
+        const key = `reconcile:${id}`;
+        const token = await deps.stores.leases.acquire(key, Math.max(1, Math.floor(deps.settings.reconcileIntervalMs * 0.9)));
+        return token === undefined ? undefined : { release: () => deps.stores.leases.release(key, token) };
+      },
       known: (id) => deps.stores.status.get(id),
       refresh: (id) => this.refresh(id),
     });

@@ -1,4 +1,4 @@
-import type { ExecuteStore, IdempotencyStore, OwnerStore, PayoutStatusStore, QuoteStore, RateLimiter } from '../stores/types.js';
+import type { ExecuteStore, IdempotencyStore, LeaseStore, OwnerStore, PayoutStatusStore, QuoteStore, RateLimiter } from '../stores/types.js';
 import type { Logger } from '../lib/logger.js';
 import type { ZoPayApi } from '../zopay/types.js';
 import type { EventBus } from '../events/types.js';
@@ -12,6 +12,8 @@ export interface PayoutServiceDeps {
     idempotency: IdempotencyStore;
     quotes: QuoteStore;
     rateLimiter: RateLimiter;
+    /** The reconciler's claims (one read of a payout per interval across instances). */
+    leases: LeaseStore;
     /** An execute's shared-state steps, one round trip each. */
     execute: ExecuteStore;
   };

@@ -214,7 +214,16 @@ export interface ExecuteStore {
   finish(input: ExecuteFinishInput): Promise<ExecuteFinishResult>;
 }
 
+/** Short exclusive claims shared by every instance (one reconcile read of a payout per interval, say). */
+export interface LeaseStore {
+  /** Takes `key` for `ttlMs` unless someone holds it: the token to give it back with, or undefined. */
+  acquire(key: string, ttlMs: number): Promise<string | undefined>;
+  /** Gives the lease back before it expires (only with the holder's token). */
+  release(key: string, token: string): Promise<void>;
+}
+
 export interface Stores {
+  leases: LeaseStore;
   payouts: PayoutStatusStore;
   deliveries: WebhookDeliveryStore;
   owners: OwnerStore;

@@ -1,6 +1,7 @@
 import { composeExecuteStore } from '../execute-steps.js';
 import { STORE_DEFAULTS, type Clock, type Stores, type StoreTtlOptions } from '../types.js';
 import { MemoryIdempotencyStore } from './idempotency.js';
+import { MemoryLeaseStore } from './leases.js';
 import { MemoryOwnerStore } from './owners.js';
 import { MemoryPayoutStore } from './payouts.js';
 import { MemoryQuoteStore } from './quotes.js';
@@ -14,6 +15,7 @@ export function createMemoryStores(opts: { clock: Clock } & StoreTtlOptions): St
   const idempotency = new MemoryIdempotencyStore(opts.clock);
   const rateLimiter = new MemoryRateLimiter(opts.clock);
   return {
+    leases: new MemoryLeaseStore(opts.clock),
     payouts,
     deliveries: payouts,
     owners,

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { STORE_DEFAULTS, type Clock, type Stores, type StoreTtlOptions } from '../types.js';
 import { RedisExecuteStore } from './execute.js';
 import { RedisIdempotencyStore } from './idempotency.js';
+import { RedisLeaseStore } from './leases.js';
 import { redisKeys } from './keys.js';
 import { RedisOwnerStore } from './owners.js';
 import { RedisPayoutStore } from './payouts.js';
@@ -28,6 +29,7 @@ export function createRedisStores(opts: RedisStoresOptions): Stores {
   const ownerSeconds = opts.ownerTtlSeconds ?? STORE_DEFAULTS.ownerTtlSeconds;
   const payouts = new RedisPayoutStore(opts.redis, keys, payoutSeconds);
   return {
+    leases: new RedisLeaseStore(opts.redis, keys),
     payouts,
     deliveries: payouts,
     owners: new RedisOwnerStore(opts.redis, keys, opts.clock, ownerSeconds),

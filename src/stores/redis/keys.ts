@@ -12,6 +12,7 @@ export function redisKeys(prefix: string) {
     ignoredDelivery: (deliveryId: string) => `${prefix}webhook-ignored:${deliveryId}`,
     idempotency: (scope: string) => `${prefix}idem:${scope}`,
     rateLimit: (key: string) => `${prefix}rl:${key}`,
+    lease: (key: string) => `${prefix}lease:${key}`,
   };
 }
 

@@ -304,3 +304,11 @@ local completed = idempotency_complete(KEYS[4], ARGV[7], ARGV[8], ARGV[9])
 return {outcome, stored, owner, completed}
 `,
 );
+
+/** KEYS: lease. ARGV: token. Deletes the lease only while this token holds it -> 1|0. */
+export const LEASE_RELEASE = new LuaScript(
+  'lease_release',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`,
+);

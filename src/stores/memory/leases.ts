@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, LeaseStore } from '../types.js';
+import { assertKeyPart, assertPositiveInt } from '../validate.js';
+import { TtlMap } from './ttl-map.js';
+
+/** Leases of one process (REDIS_URL unset): the in-memory twin of the Redis SET NX PX. */
+export class MemoryLeaseStore implements LeaseStore {
+  private readonly held: TtlMap<string, string>;
+
+  constructor(clock: Clock) {
+    this.held = new TtlMap(clock);
+  }
+
+  acquire(key: string, ttlMs: number): Promise<string | undefined> {
+    try {
+      assertKeyPart('lease key', key);
+      assertPositiveInt('ttlMs', ttlMs);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (this.held.has(key)) return Promise.resolve(undefined);
+    const token = randomUUID();
+    this.held.set(key, token, ttlMs);
+    return Promise.resolve(token);
+  }
+
+  release(key: string, token: string): Promise<void> {
+    if (this.held.get(key) === token) this.held.delete(key);
+    return Promise.resolve();
+  }
+}
