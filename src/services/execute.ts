@@ -62,39 +62,35 @@ export function inputFingerprint(input: ExecuteInput): string {
 // Concurrent duplicates inside one process share one promise: one store round trip, one upstream call.
 const inFlight = new Map<string, Promise<Payout>>();
 
-export function executeDisbursement(
-  deps: PayoutServiceDeps,
-  viewer: Viewer,
-  input: ExecuteInput,
+export interface ExecuteOptions {
   /** The caller's mutation budget: charged in the same round trip as the quote read and the key claim. */
-  rateLimit: RateLimitInput,
-  translate: (err: unknown) => Error,
+  rateLimit: RateLimitInput;
+  translate: (err: unknown) => Error;
   /** Told when this request's answer is the key's earlier (or concurrent) one: it did no work of its own. */
-  onReplay?: () => void,
-): Promise<Payout> {
+  onReplay?: () => void;
+  /**
+   * Why a new payment to this recipient is refused (a country the gateway does not pay to). It stops
+   * only a key with no record: a replay or a resume of an earlier attempt, which may have paid, goes on.
+   */
+  recipientRefusal?: Error;
+}
+
+export function executeDisbursement(deps: PayoutServiceDeps, viewer: Viewer, input: ExecuteInput, opts: ExecuteOptions): Promise<Payout> {
   const scope = idempotencyScope(viewer.sub, input.idempotencyKey);
   const fingerprint = inputFingerprint(input);
   const flightKey = `${deps.instanceId}\0${scope}\0${fingerprint}`;
   const existing = inFlight.get(flightKey);
   if (existing) {
-    onReplay?.();
+    opts.onReplay?.();
     return existing;
   }
-  const run = runExecute(deps, viewer, input, scope, fingerprint, rateLimit, translate, onReplay).finally(() => inFlight.delete(flightKey));
+  const run = runExecute(deps, viewer, input, scope, fingerprint, opts).finally(() => inFlight.delete(flightKey));
   inFlight.set(flightKey, run);
   return run;
 }
 
-async function runExecute(
-  deps: PayoutServiceDeps,
-  viewer: Viewer,
-  input: ExecuteInput,
-  scope: string,
-  fingerprint: string,
-  rateLimit: RateLimitInput,
-  translate: (err: unknown) => Error,
-  onReplay: (() => void) | undefined,
-): Promise<Payout> {
+async function runExecute(deps: PayoutServiceDeps, viewer: Viewer, input: ExecuteInput, scope: string, fingerprint: string, opts: ExecuteOptions): Promise<Payout> {
+  const { rateLimit, translate, onReplay, recipientRefusal } = opts;
   const { stores, settings, clock } = deps;
   // One deadline for the whole execute, a wait for a concurrent duplicate included (design §6.4).
   const deadline = operationDeadline(deps);
@@ -117,13 +113,14 @@ async function runExecute(
   // A key with no record is claimed only for a quote that can be executed (attack case T16: an unknown,
   // foreign or expired quote claims nothing and sends nothing).
   const checkedAt = clock.now();
-  const quoteCheck = { owner: viewer.sub, recipientMsisdn: input.recipientMsisdn, nowMs: checkedAt };
+  const quoteCheck = { owner: viewer.sub, recipientMsisdn: input.recipientMsisdn, nowMs: checkedAt, ...(recipientRefusal ? { refuse: true } : {}) };
   const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim, quoteCheck }).catch(unchecked);
   if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);
   let begun: IdempotencyBeginResult;
   if (first.kind === 'quote_refused') {
     // The store applied the rules of localRejection (below), which says which error it is. Should the
     // two ever disagree, claim the key as before and let the usual path decide.
+    if (recipientRefusal) throw recipientRefusal;
     const refusal = localRejection(first.quote, viewer, input, checkedAt, false);
     if (refusal) throw refusal;
     begun = await stores.idempotency.begin(claim).catch(unchecked);

@@ -289,18 +289,20 @@ export class PayoutService {
   }
 
   /**
-   * A recipient outside the countries this gateway pays to (RECIPIENT_COUNTRY_CODES) is bad input:
-   * refused before anything is charged, claimed or sent (ZoPay would refuse it after a round trip).
+   * A recipient outside the countries this gateway pays to (RECIPIENT_COUNTRY_CODES) is bad input: a
+   * quote is refused before anything is charged or sent (ZoPay would refuse it after a round trip); an
+   * execute before its key is claimed (see executeDisbursement).
    */
-  private checkRecipient(msisdn: string): void {
+  private recipientRefusal(msisdn: string): GraphQLError | undefined {
     const codes = this.deps.settings.recipientCountryCodes;
-    if (!codes || codes.some((code) => msisdn.startsWith(`+${code}`))) return;
+    if (!codes || codes.some((code) => msisdn.startsWith(`+${code}`))) return undefined;
     const message = `Msisdn must be a number of ${codes.map((c) => `+${c}`).join(' or ')}: this gateway pays out to no other country.`;
-    throw badUserInputError(`Invalid input: input.recipient.msisdn: ${message}`, [{ path: 'input.recipient.msisdn', message }]);
+    return badUserInputError(`Invalid input: input.recipient.msisdn: ${message}`, [{ path: 'input.recipient.msisdn', message }]);
   }
 
   async createQuote(viewer: Viewer, req: CreateQuoteRequest): Promise<Quote> {
-    this.checkRecipient(req.recipientMsisdn);
+    const refusal = this.recipientRefusal(req.recipientMsisdn);
+    if (refusal) throw refusal;
     await this.limitCaller(viewer);
     let quote: Quote;
     try {
@@ -320,12 +322,15 @@ export class PayoutService {
   }
 
   executeDisbursement(viewer: Viewer, input: ExecuteInput, onReplay?: () => void): Promise<Payout> {
-    try {
-      this.checkRecipient(input.recipientMsisdn);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    const run = executeDisbursement(this.deps, viewer, input, this.callerLimit(viewer), (err) => this.translate(err, 'execute'), onReplay);
+    // The recipient's country is checked with the key (a replay or resume of a key recorded before the
+    // countries were narrowed must still get its payout), not up front like createQuote's.
+    const recipientRefusal = this.recipientRefusal(input.recipientMsisdn);
+    const run = executeDisbursement(this.deps, viewer, input, {
+      rateLimit: this.callerLimit(viewer),
+      translate: (err) => this.translate(err, 'execute'),
+      ...(onReplay ? { onReplay } : {}),
+      ...(recipientRefusal ? { recipientRefusal } : {}),
+    });
     // Kept until its key's record is written (outcome stored, released or marked unknown): shutdown
     // waits for that before closing the store (settleExecutes).
     const executing = this.executing;

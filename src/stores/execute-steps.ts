@@ -17,7 +17,7 @@ export function composeExecuteStore(stores: {
       const limit = await stores.rateLimiter.take(rateLimit);
       if (!limit.allowed) return { kind: 'rate_limited', retryAfterMs: limit.retryAfterMs };
       const quote = await stores.quotes.get(quoteId);
-      if (quoteCheck && !quotePassesCheck(quote, quoteCheck) && (await stores.idempotency.get(idempotency.scope)) === undefined) {
+      if (quoteCheck && (quoteCheck.refuse === true || !quotePassesCheck(quote, quoteCheck)) && (await stores.idempotency.get(idempotency.scope)) === undefined) {
         return { kind: 'quote_refused', quote };
       }
       return { kind: 'begun', quote, begun: await stores.idempotency.begin(idempotency) };

@@ -177,7 +177,7 @@ export interface ExecuteBeginInput {
    * unexpired at `nowMs`. Otherwise nothing is claimed (`quote_refused`): an execute that cannot be sent
    * leaves no trace on its key. A key with a record (replay, in progress, resumable) is not checked here.
    */
-  quoteCheck?: { owner: string; recipientMsisdn: string; nowMs: number };
+  quoteCheck?: { owner: string; recipientMsisdn: string; nowMs: number; /** Refuse whatever the quote says (the caller knows why). */ refuse?: boolean };
 }
 
 export type ExecuteBeginResult =

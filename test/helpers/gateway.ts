@@ -16,11 +16,13 @@ export interface TestStack {
 /** A sandbox and N gateway instances wired to it (webhooks go to the first gateway unless told). */
 export async function startStack(opts: {
   env?: Record<string, string>;
+  /** Variables of one instance on top of `env` (instances configured differently, as during a rollout). */
+  instanceEnv?: Record<string, string>[];
   instances?: number;
   sandbox?: SandboxOptions;
 } = {}): Promise<TestStack> {
   const sandbox = await startSandbox({ port: 0, rateLimitPerMinute: 100_000, webhookUrl: null, ...opts.sandbox });
-  const config: Config = loadConfig({
+  const base: Record<string, string> = {
     NODE_ENV: 'test',
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -31,10 +33,13 @@ export async function startStack(opts: {
     ZOPAY_RATE_LIMIT_PER_MINUTE: '100000',
     SHUTDOWN_DRAIN_MS: '0',
     ...opts.env,
-  });
+  };
   const gateways: Gateway[] = [];
   try {
-    for (let i = 0; i < (opts.instances ?? 1); i++) gateways.push(await startGateway({ config, zopayBaseUrl: sandbox.url }));
+    for (let i = 0; i < (opts.instances ?? 1); i++) {
+      const config: Config = loadConfig({ ...base, ...opts.instanceEnv?.[i] });
+      gateways.push(await startGateway({ config, zopayBaseUrl: sandbox.url }));
+    }
   } catch (err) {
     await Promise.all(gateways.map((g) => g.close()));
     await sandbox.close();

@@ -383,7 +383,10 @@ describe('invalid MSISDNs', () => {
     ['a tel: URI', 'tel:+237670000001'],
     ['a JSON number', 237670000001],
     ['an object', { e164: '+237670000001' }],
-    // Well-formed E.164, but not a country this gateway pays to (RECIPIENT_COUNTRY_CODES, +237 by default).
+  ];
+  // Well-formed E.164, but not a country this gateway pays to (RECIPIENT_COUNTRY_CODES, +237 by default):
+  // a quote is refused like malformed input; an execute is checked with its key (below).
+  const foreign: [string, string][] = [
     ['a French number', '+33612345678'],
     ['a US number', '+14155550100'],
     ["an Ivory Coast number (a country ZoPay's MTN serves, not configured here)", '+2250701234567'],
@@ -393,7 +396,18 @@ describe('invalid MSISDNs', () => {
     { via: 'HTTP', attack: `executeDisbursement with ${name}`, ...badInput('msisdn'), run: () => viaHttp(EXECUTE, { input: { quoteId: aliceQuote, idempotencyKey: `msisdn-${name}`, recipient: { msisdn } } }) },
     { via: 'WebSocket', attack: `executeDisbursement with ${name}`, ...badInput('msisdn'), run: () => viaWs(EXECUTE, { input: { quoteId: aliceQuote, idempotencyKey: `msisdn-ws-${name}`, recipient: { msisdn } } }) },
   ]);
-  it.each(rows(attacks))('%s', runRow);
+  const quotes: Attack[] = foreign.map(([name, msisdn]) => ({ via: 'HTTP', attack: `createQuote with ${name}`, ...badInput('msisdn'), run: () => viaHttp(QUOTE, { input: { gateway: 'MTN_MOMO', amount: '5000', currency: 'XAF', recipient: { msisdn } } }) }));
+  it.each(rows([...attacks, ...quotes]))('%s', runRow);
+
+  it.each(foreign)('executeDisbursement with %s: BAD_USER_INPUT on the msisdn, no upstream call, no write to any idempotency key', async (name, msisdn) => {
+    const upstreamBefore = stack.sandbox.requests.length;
+    await watch.mark();
+    const res = await gql(stack.url, EXECUTE, { input: { quoteId: aliceQuote, idempotencyKey: `foreign-${name}`, recipient: { msisdn } } }, alice);
+    expect(res.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_USER_INPUT']);
+    expect(JSON.stringify(res.errors)).toMatch(/msisdn/);
+    expect(stack.sandbox.requests.length).toBe(upstreamBefore);
+    expect((await watch.writesSinceMark()).filter((w) => w.includes(':idem:'))).toEqual([]);
+  });
 });
 
 describe('T16: an execute whose quote cannot be executed claims no key and sends nothing', () => {

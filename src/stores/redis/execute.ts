@@ -44,6 +44,7 @@ export class RedisExecuteStore implements ExecuteStore {
       idempotency.upstreamKey ?? '',
       quoteCheck?.owner ?? '',
       quoteCheck?.recipientMsisdn ?? '',
+      quoteCheck?.refuse === true ? '1' : '',
     ];
     if (quoteCheck) {
       assertKeyPart('quoteCheck.owner', quoteCheck.owner);

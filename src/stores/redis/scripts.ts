@@ -258,7 +258,8 @@ return {allowed, value}
 /**
  * The first step of an execute, in one round trip. KEYS: caller limiter, quote, idempotency record.
  * ARGV: now ms, limit, window ms, cost, then idempotency_begin's fingerprint, lock owner, lock ttl ms,
- * record ttl s, upstream key, then the quote check's owner and recipient ('' and '': no check). A
+ * record ttl s, upstream key, then the quote check's owner, recipient ('' and '': no check) and refuse
+ * flag ('1': refuse a key with no record whatever the quote says). A
  * refused rate limit returns {0, retry after ms} and writes nothing else; a key with no record whose
  * quote fails the check (missing, another caller's or recipient's, expired at now) returns
  * {2, quote json or ''} and claims nothing; otherwise {1, quote json or '', idempotency_begin's reply...}.
@@ -272,7 +273,7 @@ if allowed == 0 then return {0, value} end
 local quote = redis.call('GET', KEYS[2]) or ''
 if ARGV[10] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then
   local ok = false
-  if quote ~= '' then
+  if quote ~= '' and ARGV[12] ~= '1' then
     local decoded, q = pcall(cjson.decode, quote)
     if decoded and type(q) == 'table' and q['owner'] == ARGV[10] and q['recipientMsisdn'] == ARGV[11] then
       local exp = tonumber(q['exp'])
