@@ -38,4 +38,24 @@ describe('one deadline per operation', () => {
     expect(atZoPay).toHaveLength(1);
     expect(retry.data?.executeDisbursement).toMatchObject({ __typename: 'Payout', id: atZoPay[0]?.id });
   });
+
+  it('an execute left with less than the answer margin (a tenth of the deadline) is not sent: nothing paid, the key free', async () => {
+    const q = await gql<{ createQuote: { id: string } }>(stack.gateway.url, QUOTE, quoteInput(), token);
+    const quoteId = q.data?.createQuote.id as string;
+    // The quote takes 1.42 s of the 1.5 s: about 80 ms are left, under the 150 ms margin.
+    stack.sandbox.faults.inject({ route: 'quote', kind: 'slow', delayMs: 1_420, times: 1 });
+    const executes = () => stack.sandbox.requests.filter((r) => r.route === 'execute').length;
+    const before = executes();
+    const both = `mutation {
+      q: createQuote(input: { gateway: MTN_MOMO, amount: "5000", currency: "XAF", recipient: { msisdn: "+237670000001" } }) { __typename }
+      e: executeDisbursement(input: { quoteId: "${quoteId}", idempotencyKey: "deadline-2", recipient: { msisdn: "+237670000001" } }) { __typename ... on Payout { id } }
+    }`;
+    const res = await gql(stack.gateway.url, both, {}, token);
+    expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.['code'], e.extensions?.['retrySafe'], e.extensions?.['outcomeUnknown']])).toEqual([['e', 'UPSTREAM_UNAVAILABLE', true, undefined]]);
+    expect(executes()).toBe(before);
+    // Nothing was sent: the same key pays, once.
+    const retry = await gql<{ executeDisbursement: { __typename: string } }>(stack.gateway.url, EXECUTE, { input: { quoteId, idempotencyKey: 'deadline-2', recipient: { msisdn: '+237670000001' } } }, token);
+    expect(retry.data?.executeDisbursement.__typename).toBe('Payout');
+    expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+  });
 });
