@@ -39,8 +39,8 @@ export function maskPhoneNumbers(text: string): string {
   return text.replace(PHONE_IN_TEXT, (n) => maskMsisdn(n));
 }
 
-/** Cameroon's national form as well (9 digits, a mobile's leading 6), on its own between non-digits. */
-const NATIONAL_IN_TEXT = /(?<!\d)6\d{8}(?!\d)/g;
+/** Cameroon's national form as well (9 digits, a mobile's leading 6), and the international 00237 form. */
+const NATIONAL_IN_TEXT = /(?<!\d)(?:00237)?6\d{8}(?!\d)/g;
 
 /**
  * An error's message: text nobody chose for a log (a library's, a bug's), which may quote an input in
