@@ -49,5 +49,5 @@ const NATIONAL_IN_TEXT = /(?<!\d)(?:00237)?6\d{8}(?!\d)/g;
  */
 export function maskErrorMessage(message: string): string {
   // `670000001` → `6*****001`: what the E.164 mask shows of the same number (`+2376*****001`).
-  return maskPhoneNumbers(message).replace(NATIONAL_IN_TEXT, (n) => `${n[0]}*****${n.slice(-3)}`);
+  return maskPhoneNumbers(message).replace(NATIONAL_IN_TEXT, (n) => `${n.slice(-9, -8)}*****${n.slice(-3)}`);
 }
