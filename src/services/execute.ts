@@ -154,7 +154,7 @@ async function runExecute(deps: PayoutServiceDeps, viewer: Viewer, input: Execut
       case 'acquired':
         // The quote read with the first pass is current enough: a quote record never changes once
         // written, and an execute that waited for a duplicate finds the key completed or resumed.
-        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate, first.quote, deadline);
+        return acquiredExecute(deps, viewer, input, scope, lockOwner, begun.resumed, translate, first.quote, deadline, recipientRefusal);
     }
   }
 }
@@ -169,6 +169,7 @@ async function acquiredExecute(
   translate: (err: unknown) => Error,
   quote: QuoteRecord | undefined,
   deadline: number,
+  recipientRefusal: Error | undefined,
 ): Promise<Payout> {
   const { stores, settings, clock, log } = deps;
   const complete = async (outcome: StoredOutcome) => {
@@ -182,7 +183,10 @@ async function acquiredExecute(
   // attempt had the same caller, quote and recipient (the key's fingerprint): if these checks fail now
   // they failed then, and nothing was sent. They run either way, or a claim left locked (a crash, a lost
   // Redis reply) would let a caller pay out someone else's quote by retrying after the lock expired.
-  const local = localRejection(quote, viewer, input, clock.now(), resumed);
+  // A fresh claim (nothing was ever sent with this key) to a country the gateway does not pay is a new
+  // payment, refused like in the begin step: reached here after waiting for a duplicate that gave the
+  // key back unsent (the begin step's check ran while the key had a record).
+  const local = (!resumed && recipientRefusal) || localRejection(quote, viewer, input, clock.now(), resumed);
   if (local) {
     // Nothing was sent: release rather than store, so a corrected retry is not pinned to this answer.
     await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { EXECUTE, QUOTE, gql, quoteInput, startStack, type TestStack } from '../helpers/gateway.js';
+import { idempotencyScope, inputFingerprint } from '../../src/services/execute.js';
 
 let redis: RedisServerHandle;
 let stack: TestStack;
@@ -54,5 +55,25 @@ describe('a narrowed RECIPIENT_COUNTRY_CODES', () => {
     expect(paid.data?.executeDisbursement.__typename).toBe('Payout');
     expect(paid.extensions?.['idempotentReplay']).toBeUndefined();
     expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+  });
+
+  it('refuses a new key that waited for a duplicate which then gave the key back unsent (the begin step saw a record)', async () => {
+    const q = await gql<{ createQuote: { id: string } }>(stack.gateways[0]?.url as string, QUOTE, quoteInput(), token);
+    const quoteId = q.data?.createQuote.id as string;
+    const key = 'countries-wait-1';
+    // Another instance's attempt holds the key (as while its call is on its way).
+    const scope = idempotencyScope('countries-app', key);
+    const fingerprint = inputFingerprint({ quoteId, idempotencyKey: key, recipientMsisdn: '+237670000001' });
+    const idem = stack.gateways[0]?.state.stores.idempotency;
+    await expect(idem?.begin({ scope, fingerprint, lockOwner: 'other-instance:1', lockTtlMs: 10_000, recordTtlSeconds: 60 })).resolves.toMatchObject({ kind: 'acquired' });
+    const before = executes();
+    const waiting = execute(1, quoteId, key);
+    await new Promise((r) => setTimeout(r, 300));
+    // That attempt sent nothing and gives the key back: the waiter's claim is a fresh one.
+    await idem?.release({ scope, lockOwner: 'other-instance:1' });
+    const refused = await waiting;
+    expect(refused.errors?.map((e) => e.extensions?.['code'])).toEqual(['BAD_USER_INPUT']);
+    expect(executes()).toBe(before);
+    await expect(idem?.get(scope)).resolves.toBeUndefined();
   });
 });
