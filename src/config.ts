@@ -33,6 +33,26 @@ function isOrigin(u: URL): boolean {
   // user:password@ would be dropped by the client (the secret travels in the signature, not in the URL).
   return /^\/*$/.test(u.pathname) && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
 }
+/**
+ * `2026-12-01T00:00:00Z`, `…T01:00+01:00`: an ISO-8601 instant with its offset, and a date that exists
+ * (Date.parse rolls February 30 over to March 2 instead of refusing it).
+ */
+function isIsoInstant(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/.exec(v);
+  if (!m || Number.isNaN(Date.parse(v))) return false;
+  const [year, month, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = m.slice(1);
+  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  return (
+    calendar.getUTCMonth() === Number(month) - 1 &&
+    calendar.getUTCDate() === Number(day) &&
+    Number(hour) < 24 &&
+    Number(minute) < 60 &&
+    Number(second) < 60 &&
+    Number(offsetHours) < 24 &&
+    Number(offsetMinutes) < 60
+  );
+}
+
 const csv = z
   .string()
   .optional()
@@ -58,10 +78,9 @@ const EnvSchema = z.object({
   ZOPAY_WEBHOOK_SECRET: z.string().min(1).default(SANDBOX_DEFAULTS.webhookSecret),
   ZOPAY_WEBHOOK_SECRET_PREVIOUS: optionalString,
   // The end of the rotation window: an ISO-8601 instant with its offset (2026-12-01T00:00:00Z).
-  ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: optionalString.refine(
-    (v) => v === undefined || (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v))),
-    { message: 'expected an ISO-8601 instant with its offset, such as 2026-12-01T00:00:00Z' },
-  ),
+  ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: optionalString.refine((v) => v === undefined || isIsoInstant(v), {
+    message: 'expected an ISO-8601 instant with its offset, such as 2026-12-01T00:00:00Z (a real date: not February 30)',
+  }),
   ZOPAY_QUOTE_PATH: z.string().startsWith('/').default('/api/v1/disbursements/quote'),
   ZOPAY_CONNECT_TIMEOUT_MS: int(3_000, 100, 60_000),
   ZOPAY_REQUEST_TIMEOUT_MS: int(10_000, 100, 120_000),

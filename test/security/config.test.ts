@@ -100,7 +100,7 @@ describe('configuration', () => {
     expect(loadConfig({ ...previous, ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: '2026-12-01T00:00:00Z' }).zopay.previousWebhookSecretUntilMs).toBe(Date.UTC(2026, 11, 1));
     expect(loadConfig({ ...previous, ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: '2026-12-01T01:00:00+01:00' }).zopay.previousWebhookSecretUntilMs).toBe(Date.UTC(2026, 11, 1));
     expect(loadConfig(previous).zopay.previousWebhookSecretUntilMs).toBeUndefined();
-    for (const bad of ['2026-12-01', '2026-12-01T00:00:00', 'tomorrow', '1764547200000', '2026-13-01T00:00:00Z']) {
+    for (const bad of ['2026-12-01', '2026-12-01T00:00:00', 'tomorrow', '1764547200000', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-11-31T00:00:00Z', '2026-12-01T24:00:00Z', '2026-12-01T00:00:00+25:00']) {
       expect([bad, problems({ ...previous, ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: bad })]).toEqual([bad, ['ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL']]);
     }
     expect(problems({ ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL: '2026-12-01T00:00:00Z' })).toEqual(['ZOPAY_WEBHOOK_SECRET_PREVIOUS_UNTIL']);
