@@ -161,7 +161,7 @@ export function buildApp(deps: AppDeps): App {
     // Media types are case-insensitive (RFC 9110 §8.3.1), Yoga's parsers match them as written:
     // `APPLICATION/JSON` would get a 415 and `TEXT/PLAIN` would pass for a type the CSRF check lets by.
     const type = req.headers['content-type'];
-    if (type !== undefined && /[A-Z]/.test(type)) req.headers['content-type'] = lowerMediaType(type);
+    if (type !== undefined && /[A-Z]|\s;/.test(type)) req.headers['content-type'] = lowerMediaType(type);
     const cap = config.http.maxBodyBytes;
     if (declaredTooLarge(req, cap)) return sendJson(res, 413, { errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     if (req.headers['content-length'] === undefined && req.method === 'POST') {
@@ -304,8 +304,11 @@ async function pipeResponse(response: Response, res: ServerResponse): Promise<vo
   res.end();
 }
 
-/** `Application/JSON; charset=UTF-8` → `application/json; charset=UTF-8` (parameter values keep their case). */
+/**
+ * `Application/JSON ; charset=UTF-8` → `application/json; charset=UTF-8`: the type in lower case and
+ * without the white space RFC 9110 allows before its parameters (their values keep their case).
+ */
 function lowerMediaType(header: string): string {
   const semi = header.indexOf(';');
-  return semi === -1 ? header.toLowerCase() : header.slice(0, semi).toLowerCase() + header.slice(semi);
+  return semi === -1 ? header.trim().toLowerCase() : header.slice(0, semi).trim().toLowerCase() + header.slice(semi);
 }

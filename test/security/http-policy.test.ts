@@ -53,7 +53,7 @@ describe('CSRF: requests a browser could send cross-site without a preflight are
   });
 
   it('a JSON POST is served whatever the case of its media type (types are case-insensitive)', async () => {
-    for (const type of ['APPLICATION/JSON', 'Application/Json; charset=UTF-8']) {
+    for (const type of ['APPLICATION/JSON', 'Application/Json; charset=UTF-8', 'application/json ;charset=utf-8']) {
       const res = await rawRequest(prod.url, { headers: { 'content-type': type }, body: JSON.stringify({ query: '{ __typename }' }) });
       expect([type, res.status, JSON.parse(res.body)]).toEqual([type, 200, { data: { __typename: 'Query' } }]);
     }
