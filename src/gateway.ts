@@ -136,7 +136,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
   const webhook = createWebhookHandler({
     secrets: config.zopay.webhookSecrets,
-    ...(config.zopay.previousWebhookSecretUntilMs === undefined ? {} : { previousSecretsUntilMs: config.zopay.previousWebhookSecretUntilMs }),
+    ...(until === undefined ? {} : { previousSecretsUntilMs: until }),
     maxBodyBytes: config.http.webhookMaxBodyBytes,
     dedupeTtlSeconds: config.webhookDedupeTtlSeconds,
     deliveries: state.stores.deliveries,

@@ -27,6 +27,9 @@ export interface HubDeps {
   reconcileConcurrency?: number;
 }
 
+/** A read made without a claim (none configured, or the store could not answer): nothing to give back. */
+const UNCLAIMED = { release: () => Promise.resolve() };
+
 /**
  * Listeners handed an event per turn of the event loop. A big fan-out is spread over several turns, so
  * the first subscribers' frames leave (see the write corking in http/ws.ts) while the next are served.
@@ -160,7 +163,7 @@ export class PayoutHub {
 
   private async reconcileOne(payoutId: string): Promise<void> {
     // A store that cannot answer must not stop the safety net for lost webhooks: read then.
-    const claim = this.deps.claimReconcile ? await this.deps.claimReconcile(payoutId).catch(() => 'unclaimed' as const) : 'unclaimed';
+    const claim = this.deps.claimReconcile ? await this.deps.claimReconcile(payoutId).catch(() => UNCLAIMED) : UNCLAIMED;
     if (claim === undefined) {
       // Another instance reads it this interval. What the store knows may still be news here (a webhook
       // recorded elsewhere whose publish was lost): one store read, no ZoPay call.
@@ -177,7 +180,7 @@ export class PayoutHub {
         await this.deps.bus.publish(refreshed.payout).catch(() => undefined);
       }
     } catch (err) {
-      if (claim !== 'unclaimed') await claim.release().catch(() => undefined);
+      await claim.release().catch(() => undefined);
       this.deps.log.debug({ err: String(err), payoutId }, 'reconcile failed; will retry next interval');
     }
   }

@@ -388,13 +388,14 @@ export class PayoutService {
           return await this.readThrough(id, stored?.status, deadline);
         } catch (err) {
           // Reads leave the last of the merchant's ZoPay budget to payments, wait out a 429 like any call
-          // and fail fast while the breaker is open: a reader then gets what the gateway knows, which
-          // webhooks keep current, not an error. (Those are counted and logged where they start.)
-          if (stored && (err instanceof BudgetExhaustedError || err instanceof ZoPayRateLimitError || err instanceof ZoPayCircuitOpenError)) return stored;
-          // Likewise when ZoPay fails to answer (5xx, timeout, connection) before the breaker opens: a
-          // final status the gateway holds must not turn into "no such payout" for its owner.
+          // and fail fast while the breaker is open; ZoPay may also fail to answer (5xx, timeout) before
+          // the breaker opens. A reader then gets what the gateway knows, which webhooks keep current:
+          // a final status it holds must not turn into an error or "no such payout".
           if (stored && !(err instanceof ZoPayNotFoundError) && infrastructureErrorFrom(err)) {
-            this.deps.log.warn({ err: errSummary(err), payoutId: id, stored: stored.status }, 'ZoPay read failed; serving the status the gateway holds');
+            // 429s, the budget and an open breaker are counted and logged where they start.
+            if (!(err instanceof BudgetExhaustedError || err instanceof ZoPayRateLimitError || err instanceof ZoPayCircuitOpenError)) {
+              this.deps.log.warn({ err: errSummary(err), payoutId: id, stored: stored.status }, 'ZoPay read failed; serving the status the gateway holds');
+            }
             return stored;
           }
           if (!(err instanceof ZoPayNotFoundError)) throw this.translate(err, 'read');

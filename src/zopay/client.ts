@@ -193,17 +193,13 @@ export class ZoPayClient implements ZoPayApi {
     let ambiguous: ZoPayError | undefined;
 
     for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
-      const left = deadline - this.clock.now();
-      if (left <= 0) {
-        last ??= new ZoPayTimeoutError({ message: `The ${spec.operation} deadline passed before sending`, requestSent: false });
-        break;
-      }
       // A call that starts with less than the answer margin of its operation's deadline left (earlier
       // fields of the document, a wait for a duplicate) is not sent at all: sent, it would time out after
       // reaching ZoPay, and an execute's outcome would be unknown. (Later attempts are held to the same
       // margin before their wait, below.)
-      if (attempt === 1 && left < this.answerMargin) {
-        last = new ZoPayTimeoutError({ message: `Too little of the ${spec.operation} deadline was left to send it`, requestSent: false });
+      const left = deadline - this.clock.now();
+      if (left <= 0 || (attempt === 1 && left < this.answerMargin)) {
+        last ??= new ZoPayTimeoutError({ message: `Too little of the ${spec.operation} deadline was left to send it`, requestSent: false });
         break;
       }
       try {

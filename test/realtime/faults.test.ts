@@ -83,6 +83,14 @@ describe('subscribing while Redis is down', () => {
   });
 });
 
+/** ZoPay GETs of one payout during the next `ms` (the reconcilers' reads). */
+async function getsDuring(id: string, ms: number): Promise<number> {
+  const gets = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
+  const before = gets();
+  await new Promise((r) => setTimeout(r, ms));
+  return gets() - before;
+}
+
 describe('lost webhooks', () => {
   it('the reconciler ends the subscription when ZoPay never delivers the webhook', async () => {
     stack.sandbox.faults.setWebhookFaults({ dropRate: 1 });
@@ -108,10 +116,7 @@ describe('lost webhooks', () => {
     const client = wsClient(stack.gateways[1]?.url as string, token);
     const subs = Array.from({ length: 20 }, () => wsSubscribe(client, id));
     await until(() => subs.every((s) => s.events.length === 1), 5_000, 'snapshots');
-    const count = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
-    const before = count();
-    await new Promise((r) => setTimeout(r, 3_200));
-    const polled = count() - before;
+    const polled = await getsDuring(id, 3_200);
     // Instance B polls it (A has no subscriber): about 3 intervals, never 20 per interval.
     expect(polled).toBeGreaterThanOrEqual(2);
     expect(polled).toBeLessThanOrEqual(4);
@@ -124,10 +129,7 @@ describe('lost webhooks', () => {
     const clients = stack.gateways.map((g) => wsClient(g.url, token));
     const subs = clients.flatMap((c) => Array.from({ length: 5 }, () => wsSubscribe(c, id)));
     await until(() => subs.every((s) => s.events.length === 1), 5_000, 'snapshots');
-    const count = () => stack.sandbox.requests.filter((r) => r.route === 'get' && r.path.endsWith(id)).length;
-    const before = count();
-    await new Promise((r) => setTimeout(r, 4_200));
-    const polled = count() - before;
+    const polled = await getsDuring(id, 4_200);
     // 4 intervals of 1 s: about 4 reads; two instances each reading would make about 8.
     expect(polled).toBeGreaterThanOrEqual(3);
     expect(polled).toBeLessThanOrEqual(5);

@@ -11,21 +11,17 @@ export class MemoryLeaseStore implements LeaseStore {
     this.held = new TtlMap(clock);
   }
 
-  acquire(key: string, ttlMs: number): Promise<string | undefined> {
-    try {
-      assertKeyPart('lease key', key);
-      assertPositiveInt('ttlMs', ttlMs);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    if (this.held.has(key)) return Promise.resolve(undefined);
+  // async: a bad argument rejects, as the Redis store's does.
+  async acquire(key: string, ttlMs: number): Promise<string | undefined> {
+    assertKeyPart('lease key', key);
+    assertPositiveInt('ttlMs', ttlMs);
+    if (this.held.has(key)) return undefined;
     const token = randomUUID();
     this.held.set(key, token, ttlMs);
-    return Promise.resolve(token);
+    return token;
   }
 
-  release(key: string, token: string): Promise<void> {
+  async release(key: string, token: string): Promise<void> {
     if (this.held.get(key) === token) this.held.delete(key);
-    return Promise.resolve();
   }
 }

@@ -32,8 +32,10 @@ export class RedisExecuteStore implements ExecuteStore {
     assertKeyPart('quoteId', quoteId);
     validateBegin(idempotency);
     const keys = [this.keys.rateLimit(rateLimit.key), this.keys.quote(quoteId), this.keys.idempotency(idempotency.scope)];
+    if (quoteCheck) assertKeyPart('quoteCheck.owner', quoteCheck.owner);
+    // The script's `now` (ARGV[1]) is also the instant the quote's expiry is checked at: the caller's.
     const args = [
-      Math.floor(this.clock.now()),
+      Math.floor(quoteCheck?.nowMs ?? this.clock.now()),
       rateLimit.limit,
       rateLimit.windowMs,
       cost,
@@ -46,11 +48,6 @@ export class RedisExecuteStore implements ExecuteStore {
       quoteCheck?.recipientMsisdn ?? '',
       quoteCheck?.refuse === true ? '1' : '',
     ];
-    if (quoteCheck) {
-      assertKeyPart('quoteCheck.owner', quoteCheck.owner);
-      // The script compares against its own `now` (ARGV[1]): the check's must be the same instant.
-      args[0] = Math.floor(quoteCheck.nowMs);
-    }
     const reply = replyArray(await storeCall('execute begin', () => EXECUTE_BEGIN.run(this.redis, keys, args)), 'executeBegin');
     if (reply[0] === 0) return { kind: 'rate_limited', retryAfterMs: Math.max(1, replyNumber(reply[1], 'executeBegin')) };
     const quoteJson = replyString(reply[1], 'executeBegin');
