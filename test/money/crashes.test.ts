@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { spawnGateway } from '../helpers/process.js';
@@ -68,6 +70,114 @@ describe('a gateway killed mid-execute', () => {
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
+    }
+  }, 60_000);
+});
+
+/**
+ * A pass-through to the sandbox that can swallow the next execute: it reads the request and neither
+ * forwards nor answers it, so ZoPay never learns of it (as if the gateway had died before sending).
+ */
+async function startSwallowingProxy(target: string) {
+  const executes: { idempotencyKey: string; forwarded: boolean }[] = [];
+  let swallowNext = false;
+  const readBody = (req: IncomingMessage) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+  const server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      if (req.url === '/api/v1/disbursements/execute') {
+        const key = (JSON.parse(body.toString('utf8')) as { idempotency_key: string }).idempotency_key;
+        const forwarded = !swallowNext;
+        executes.push({ idempotencyKey: key, forwarded });
+        if (!forwarded) {
+          swallowNext = false;
+          return; // held: no answer, nothing forwarded
+        }
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === 'string' && !['host', 'connection', 'content-length', 'keep-alive'].includes(name)) headers[name] = value;
+      }
+      const upstream = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body: new Uint8Array(body) } : {}) });
+      const answer = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      res.end(answer);
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    executes,
+    swallowNextExecute: () => {
+      swallowNext = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('a gateway killed after claiming the key, before ZoPay received the execute (T11)', () => {
+  it('re-executes with the same upstream key once the lock expires: one payout, then replays of it', async () => {
+    const proxy = await startSwallowingProxy(sandbox.url);
+    const proxied = () => ({ ...env(), ZOPAY_BASE_URL: proxy.url });
+    const input = (quoteId: string) => ({ input: { quoteId, idempotencyKey: 'crash-2', recipient: { msisdn: '+237670000006' } } });
+    const first = await spawnGateway(proxied());
+    let second: Awaited<ReturnType<typeof spawnGateway>> | undefined;
+    try {
+      const q = await gql<{ createQuote: { id: string } }>(first.url, QUOTE, quoteInput('+237670000006'), token);
+      const quoteId = q.data?.createQuote.id as string;
+      expect(quoteId).toBeTruthy();
+
+      proxy.swallowNextExecute();
+      const inFlight = gql(first.url, EXECUTE, input(quoteId), token).catch(() => 'connection lost');
+      await until(() => proxy.executes.length === 1, 5_000, 'the execute reached the proxy');
+      first.child.kill('SIGKILL');
+      expect(await inFlight).toBe('connection lost');
+      await first.exited;
+      expect(sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(0);
+
+      second = await spawnGateway(proxied());
+      const gw = second;
+      const seen = new Set<string>();
+      let result: { __typename: string; id?: string } | undefined;
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const res = await gql<{ executeDisbursement: { __typename: string; id?: string } }>(gw.url, EXECUTE, input(quoteId), token);
+        result = res.data?.executeDisbursement;
+        seen.add(result?.__typename ?? `errors: ${JSON.stringify(res.errors)}`);
+        if (result?.__typename === 'Payout') break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      // The dead instance's lock holds the key until it expires; nothing else is answered meanwhile.
+      expect([...seen].sort()).toEqual(['IdempotencyKeyInProgressError', 'Payout']);
+      const atZoPay = sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId);
+      expect(atZoPay).toHaveLength(1);
+      expect(result).toMatchObject({ __typename: 'Payout', id: atZoPay[0]?.id });
+      // The resumed call carried the upstream key the lost one had.
+      expect(proxy.executes).toHaveLength(2);
+      expect(proxy.executes[1]).toEqual({ idempotencyKey: proxy.executes[0]?.idempotencyKey, forwarded: true });
+
+      const replay = await gql<{ executeDisbursement: { __typename: string; id?: string } }>(gw.url, EXECUTE, input(quoteId), token);
+      expect(replay.data?.executeDisbursement).toMatchObject({ __typename: 'Payout', id: atZoPay[0]?.id });
+      expect(replay.extensions?.['idempotentReplay']).toBe(true);
+      expect(proxy.executes).toHaveLength(2);
+      expect(sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+    } finally {
+      if (first.child.exitCode === null && first.child.signalCode === null) first.child.kill('SIGKILL');
+      if (second) {
+        second.child.kill('SIGTERM');
+        await second.exited;
+      }
+      await proxy.close();
     }
   }, 60_000);
 });
