@@ -113,6 +113,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     stores: { status: state.stores.payouts, owners: state.stores.owners, idempotency: state.stores.idempotency, quotes: state.stores.quotes, rateLimiter: state.stores.rateLimiter, leases: state.stores.leases, execute: state.stores.execute },
     bus: state.bus,
     clock,
+    // Quote expiry is judged on the time shared state is stamped with (Redis's, when shared).
+    sharedClock: state.clock,
     log,
     instanceId,
     onFinalConflict: (source) => metrics.finalConflicts.inc({ source }),

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './lib/logger.js';
 import { createRedisConnection, ensureNoEviction, redisErrorCause, waitForReady } from './lib/redis.js';
+import { createRedisClock, type RedisClock } from './lib/redis-clock.js';
 import { createMemoryStores } from './stores/memory/index.js';
 import { createRedisStores } from './stores/redis/index.js';
 import type { Stores } from './stores/types.js';
@@ -20,6 +21,12 @@ export interface SharedState {
   bus: EventBus;
   upstreamBudget: UpstreamBudget;
   /**
+   * The time shared state is stamped with: Redis's (the local clock plus its measured offset, see
+   * redis-clock.ts), or the local clock for memory stores. Services that compare times with that state
+   * (quote expiry, lock expiry) use it too.
+   */
+  clock: { now(): number };
+  /**
    * Set when the stores and the bus share one Redis: the bus channel of a payout, on which the webhook
    * delivery store publishes an advance in the same script that records it.
    */
@@ -35,8 +42,8 @@ export async function createSharedState(opts: {
   log: Logger;
   onRedisError?: (role: string) => void;
 }): Promise<SharedState> {
-  const { config, clock, log } = opts;
-  const budgetOf = (stores: Stores) =>
+  const { config, log } = opts;
+  const budgetOf = (stores: Stores, clock: { now(): number }) =>
     createUpstreamBudget({
       limiter: stores.rateLimiter,
       limitPerMinute: config.zopay.rateLimitPerMinute,
@@ -46,9 +53,9 @@ export async function createSharedState(opts: {
     });
 
   if (!config.redis.url) {
-    const stores = createMemoryStores({ clock });
+    const stores = createMemoryStores({ clock: opts.clock });
     const bus = createMemoryEventBus();
-    return { stores, bus, upstreamBudget: budgetOf(stores), ping: async () => true, close: () => bus.close() };
+    return { stores, bus, upstreamBudget: budgetOf(stores, opts.clock), clock: opts.clock, ping: async () => true, close: () => bus.close() };
   }
 
   // ioredis reports every failed reconnect (about twice a second per connection during an outage): the
@@ -69,9 +76,12 @@ export async function createSharedState(opts: {
   };
   const command: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway', role: 'command', onError: onError('command') });
   const subscriber: Redis = createRedisConnection(config.redis.url, { name: 'zopay-gateway-sub', role: 'subscriber', onError: onError('subscriber') });
+  let clock: RedisClock;
   try {
     await waitForReady(command, 5_000);
     await ensureNoEviction(command, { mode: config.isProduction ? 'refuse' : 'warn', warn: (m) => log.warn(m) });
+    // Every instance stamps shared state with Redis's time (see redis-clock.ts).
+    clock = await createRedisClock({ redis: command, local: opts.clock, log });
   } catch (err) {
     command.disconnect();
     subscriber.disconnect();
@@ -88,11 +98,13 @@ export async function createSharedState(opts: {
   return {
     stores,
     bus,
-    upstreamBudget: budgetOf(stores),
+    upstreamBudget: budgetOf(stores, clock),
+    clock,
     // Same connection, same prefix: the store's PUBLISH reaches exactly the bus's subscribers.
     deliveryChannel: (payoutId) => bus.channelOf(payoutId),
     ping: async () => (await command.ping()) === 'PONG',
     close: async () => {
+      clock.stop();
       await bus.close();
       command.disconnect();
       subscriber.disconnect();

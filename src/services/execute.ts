@@ -112,7 +112,7 @@ async function runExecute(deps: PayoutServiceDeps, viewer: Viewer, input: Execut
   };
   // A key with no record is claimed only for a quote that can be executed (attack case T16: an unknown,
   // foreign or expired quote claims nothing and sends nothing).
-  const checkedAt = clock.now();
+  const checkedAt = (deps.sharedClock ?? clock).now();
   const quoteCheck = { owner: viewer.sub, recipientMsisdn: input.recipientMsisdn, nowMs: checkedAt, ...(recipientRefusal ? { refuse: true } : {}) };
   const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim, quoteCheck }).catch(unchecked);
   if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);
@@ -186,7 +186,7 @@ async function acquiredExecute(
   // A fresh claim (nothing was ever sent with this key) to a country the gateway does not pay is a new
   // payment, refused like in the begin step: reached here after waiting for a duplicate that gave the
   // key back unsent (the begin step's check ran while the key had a record).
-  const local = (!resumed && recipientRefusal) || localRejection(quote, viewer, input, clock.now(), resumed);
+  const local = (!resumed && recipientRefusal) || localRejection(quote, viewer, input, (deps.sharedClock ?? clock).now(), resumed);
   if (local) {
     // Nothing was sent: release rather than store, so a corrected retry is not pinned to this answer.
     await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);

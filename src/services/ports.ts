@@ -18,7 +18,14 @@ export interface PayoutServiceDeps {
     execute: ExecuteStore;
   };
   bus: EventBus;
+  /** This instance's time: deadlines, waits, and what the ZoPay client signs with. */
   clock: { now(): number };
+  /**
+   * The time shared state is stamped with (Redis's when shared; see lib/redis-clock.ts): used where the
+   * service compares a time with that state, such as a quote's expiry in the execute's begin step.
+   * Default: `clock`.
+   */
+  sharedClock?: { now(): number };
   /**
    * The GraphQL operation this service works for (see PayoutService.forRequest): its upstream work
    * shares one deadline, counted from its first upstream step. Unset (reconciler, webhooks): each call

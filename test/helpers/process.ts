@@ -15,9 +15,12 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs src/main.ts from source (the entry point `npm start` runs compiled) as a child process with the given environment. */
-export async function spawnGateway(env: Record<string, string>, timeoutMs = 20_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Runs src/main.ts from source (the entry point `npm start` runs compiled) as a child process with the given
+ * environment; `preload`: modules imported first (paths relative to the repository root, e.g. `./test/helpers/skewed-clock.ts`).
+ */
+export async function spawnGateway(env: Record<string, string>, timeoutMs = 20_000, preload: readonly string[] = []): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((file) => ['--import', file]), 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,8 @@ import type { LuaScript } from './lua.js';
 /**
  * One hash per scope: fp, state (locked|unknown|completed), owner and until (while locked), ukey,
  * result, unc ('1' once the upstream may have seen it). Lock expiry compares `until` with the injected
- * clock, so every instance must run NTP-synchronised clocks (skew shortens or lengthens a lock).
+ * clock, so every instance must use the same time: the gateway injects Redis's (lib/redis-clock.ts), so
+ * an instance whose own clock is off neither shortens nor lengthens another's lock.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
