@@ -21,8 +21,8 @@ export interface SharedState {
   bus: EventBus;
   upstreamBudget: UpstreamBudget;
   /**
-   * The time shared state is stamped with: Redis's (the local clock plus its measured offset, see
-   * redis-clock.ts), or the local clock for memory stores. Services that compare times with that state
+   * The time shared state is stamped with: Redis's (read from its TIME and counted on with the monotonic
+   * clock, see redis-clock.ts), or the local clock for memory stores. Services that compare times with that state
    * (quote expiry, lock expiry) use it too.
    */
   clock: { now(): number };
@@ -43,19 +43,21 @@ export async function createSharedState(opts: {
   onRedisError?: (role: string) => void;
 }): Promise<SharedState> {
   const { config, log } = opts;
-  const budgetOf = (stores: Stores, clock: { now(): number }) =>
+  const budgetOf = (stores: Stores) =>
     createUpstreamBudget({
       limiter: stores.rateLimiter,
       limitPerMinute: config.zopay.rateLimitPerMinute,
       maxQueueMs: 2_000,
       sleep: (ms) => sleep(ms),
-      clock,
+      // Deadlines are the host's time, and the budget compares its waits with them (its limiter stamps
+      // the shared state with Redis's time).
+      clock: opts.clock,
     });
 
   if (!config.redis.url) {
     const stores = createMemoryStores({ clock: opts.clock });
     const bus = createMemoryEventBus();
-    return { stores, bus, upstreamBudget: budgetOf(stores, opts.clock), clock: opts.clock, ping: async () => true, close: () => bus.close() };
+    return { stores, bus, upstreamBudget: budgetOf(stores), clock: opts.clock, ping: async () => true, close: () => bus.close() };
   }
 
   // ioredis reports every failed reconnect (about twice a second per connection during an outage): the
@@ -81,7 +83,10 @@ export async function createSharedState(opts: {
     await waitForReady(command, 5_000);
     await ensureNoEviction(command, { mode: config.isProduction ? 'refuse' : 'warn', warn: (m) => log.warn(m) });
     // Every instance stamps shared state with Redis's time (see redis-clock.ts).
-    clock = await createRedisClock({ redis: command, local: opts.clock, log });
+    clock = await createRedisClock({ redis: command, log, ready: () => command.status === 'ready' });
+    // A restarted or failed-over Redis may keep other time: read it again as soon as it is back.
+    const shared = clock;
+    command.on('ready', () => void shared.sync());
   } catch (err) {
     command.disconnect();
     subscriber.disconnect();
@@ -98,7 +103,7 @@ export async function createSharedState(opts: {
   return {
     stores,
     bus,
-    upstreamBudget: budgetOf(stores, clock),
+    upstreamBudget: budgetOf(stores),
     clock,
     // Same connection, same prefix: the store's PUBLISH reaches exactly the bus's subscribers.
     deliveryChannel: (payoutId) => bus.channelOf(payoutId),

@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { spawnGateway } from '../helpers/process.js';
@@ -7,6 +5,7 @@ import { EXECUTE, QUOTE, TEST_JWT_SECRET, gql, quoteInput } from '../helpers/gat
 import { mintToken } from '../../src/auth/tokens.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { until } from '../helpers/subscribe.js';
+import { startSwallowingProxy } from '../helpers/swallowing-proxy.js';
 
 let redis: RedisServerHandle;
 let sandbox: Sandbox;
@@ -74,61 +73,11 @@ describe('a gateway killed mid-execute', () => {
   }, 60_000);
 });
 
-/**
- * A pass-through to the sandbox that can swallow the next execute: it reads the request and neither
- * forwards nor answers it, so ZoPay never learns of it (as if the gateway had died before sending).
- */
-async function startSwallowingProxy(target: string) {
-  const executes: { idempotencyKey: string; forwarded: boolean }[] = [];
-  let swallowNext = false;
-  const readBody = (req: IncomingMessage) =>
-    new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      if (req.url === '/api/v1/disbursements/execute') {
-        const key = (JSON.parse(body.toString('utf8')) as { idempotency_key: string }).idempotency_key;
-        const forwarded = !swallowNext;
-        executes.push({ idempotencyKey: key, forwarded });
-        if (!forwarded) {
-          swallowNext = false;
-          return; // held: no answer, nothing forwarded
-        }
-      }
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string' && !['host', 'connection', 'content-length', 'keep-alive'].includes(name)) headers[name] = value;
-      }
-      const upstream = await fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body: new Uint8Array(body) } : {}) });
-      const answer = Buffer.from(await upstream.arrayBuffer());
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-      res.end(answer);
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    executes,
-    swallowNextExecute: () => {
-      swallowNext = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe('a gateway killed after claiming the key, before ZoPay received the execute (T11)', () => {
   it('re-executes with the same upstream key once the lock expires: one payout, then replays of it', async () => {
     const proxy = await startSwallowingProxy(sandbox.url);
-    const proxied = () => ({ ...env(), ZOPAY_BASE_URL: proxy.url });
+    // A lock long enough that the restarted instance (tsx start-up included) always asks while it holds.
+    const proxied = () => ({ ...env(), ZOPAY_BASE_URL: proxy.url, IDEMPOTENCY_LOCK_TTL_MS: '15000' });
     const input = (quoteId: string) => ({ input: { quoteId, idempotencyKey: 'crash-2', recipient: { msisdn: '+237670000006' } } });
     const first = await spawnGateway(proxied());
     let second: Awaited<ReturnType<typeof spawnGateway>> | undefined;
@@ -149,7 +98,7 @@ describe('a gateway killed after claiming the key, before ZoPay received the exe
       const gw = second;
       const seen = new Set<string>();
       let result: { __typename: string; id?: string } | undefined;
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 40_000;
       while (Date.now() < deadline) {
         const res = await gql<{ executeDisbursement: { __typename: string; id?: string } }>(gw.url, EXECUTE, input(quoteId), token);
         result = res.data?.executeDisbursement;
