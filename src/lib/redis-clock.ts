@@ -114,20 +114,25 @@ export async function createRedisClock(opts: RedisClockOptions): Promise<RedisCl
 
   let syncing: Promise<void> | undefined;
   let stopped = false;
-  const sync = (): Promise<void> =>
-    (syncing ??= (async () => {
-      try {
-        if (stopped || (opts.ready && !opts.ready())) return;
-        apply(await measure());
-      } catch (err) {
-        // Keep counting from the last reading: Redis being away is reported by the connection itself.
-        if (!stopped && (!opts.ready || opts.ready())) {
-          opts.log.warn({ err: err instanceof Error ? err.message.slice(0, 120) : 'unknown' }, 'could not read Redis TIME; the shared clock counts on from its last reading');
-        }
-      } finally {
-        syncing = undefined;
+  const run = async (): Promise<void> => {
+    if (stopped || (opts.ready && !opts.ready())) return;
+    try {
+      apply(await measure());
+    } catch (err) {
+      // Keep counting from the last reading: Redis being away is reported by the connection itself.
+      if (!stopped && (!opts.ready || opts.ready())) {
+        opts.log.warn({ err: err instanceof Error ? err.message.slice(0, 120) : 'unknown' }, 'could not read Redis TIME; the shared clock counts on from its last reading');
       }
-    })());
+    }
+  };
+  // One measurement at a time; cleared once it has settled (never before it is stored, even when it
+  // returns at once).
+  const sync = (): Promise<void> => {
+    syncing ??= run().finally(() => {
+      syncing = undefined;
+    });
+    return syncing;
+  };
 
   const timer = setInterval(() => void sync(), opts.resyncMs ?? 60_000);
   timer.unref();

@@ -104,6 +104,29 @@ describe('the shared clock (Redis TIME, counted on with the monotonic clock)', (
     }
   });
 
+  it('skips a resync while the connection is down, quietly, and measures again once it is back', async () => {
+    const { lines, log } = capture();
+    let calls = 0;
+    const state = { mono: 0, redisMs: () => 1_000_000 + Math.round(state.mono), rtt: () => 2 };
+    const fake = fakeRedis(state);
+    let ready = true;
+    const counted = { time: async () => (calls++, fake.time()) };
+    const clock = await createRedisClock({ redis: counted, wall: { now: () => 1_000_000 + Math.round(state.mono) }, monotonic: () => state.mono, log, ready: () => ready });
+    try {
+      expect(calls).toBe(3);
+      ready = false;
+      await clock.sync();
+      await clock.sync();
+      expect(calls).toBe(3);
+      ready = true;
+      await clock.sync();
+      expect(calls).toBe(6);
+      expect(lines).toEqual([]);
+    } finally {
+      clock.stop();
+    }
+  });
+
   it('refuses to start when Redis never answers TIME, after its tries', async () => {
     const { log } = capture();
     const state = { mono: 0, redisMs: () => 1_000, rtt: () => 2, fail: true };
