@@ -22,8 +22,8 @@ export interface SharedState {
   upstreamBudget: UpstreamBudget;
   /**
    * The time shared state is stamped with: Redis's (read from its TIME and counted on with the monotonic
-   * clock, see redis-clock.ts), or the local clock for memory stores. Services that compare times with that state
-   * (quote expiry, lock expiry) use it too.
+   * clock, see redis-clock.ts), or the local clock for memory stores. The execute service judges a
+   * quote's expiry on it, as the stores' scripts do.
    */
   clock: { now(): number };
   /**
@@ -84,14 +84,13 @@ export async function createSharedState(opts: {
     await ensureNoEviction(command, { mode: config.isProduction ? 'refuse' : 'warn', warn: (m) => log.warn(m) });
     // Every instance stamps shared state with Redis's time (see redis-clock.ts).
     clock = await createRedisClock({ redis: command, log, ready: () => command.status === 'ready' });
-    // A restarted or failed-over Redis may keep other time: read it again as soon as it is back.
-    const shared = clock;
-    command.on('ready', () => void shared.sync());
   } catch (err) {
     command.disconnect();
     subscriber.disconnect();
     throw err;
   }
+  // A restarted or failed-over Redis may keep other time: read it again as soon as it is back.
+  command.on('ready', () => void clock.sync());
   const stores = createRedisStores({ redis: command, prefix: config.redis.keyPrefix, clock });
   const bus = createRedisEventBus({
     publisher: command,

@@ -60,8 +60,9 @@ export async function createRedisClock(opts: RedisClockOptions): Promise<RedisCl
   /** The offset last reported, so a steady offset is logged once, not every minute. */
   let reported = 0;
 
-  const measure = async (): Promise<{ redisMs: number; at: number; offset: number }> => {
-    let best: { rtt: number; redisMs: number; at: number; offset: number } | undefined;
+  type Reading = { rtt: number; redisMs: number; at: number; offset: number };
+  const measure = async (): Promise<Reading> => {
+    let best: Reading | undefined;
     for (let i = 0; i < SAMPLES; i++) {
       const sent = mono();
       const wallSent = wall.now();
@@ -72,8 +73,7 @@ export async function createRedisClock(opts: RedisClockOptions): Promise<RedisCl
       const rtt = received - sent;
       if (!best || rtt < best.rtt) best = { rtt, redisMs, at: (sent + received) / 2, offset: Math.round(redisMs - (wallSent + rtt / 2)) };
     }
-    const { redisMs, at, offset: measured } = best as { redisMs: number; at: number; offset: number };
-    return { redisMs, at, offset: measured };
+    return best as Reading;
   };
 
   const report = () => {
@@ -92,7 +92,7 @@ export async function createRedisClock(opts: RedisClockOptions): Promise<RedisCl
     }
   };
 
-  const apply = (m: { redisMs: number; at: number; offset: number }) => {
+  const apply = (m: Reading) => {
     base = { redisMs: m.redisMs, at: m.at };
     offset = m.offset;
     report();

@@ -54,6 +54,11 @@ export function upstreamIdempotencyKey(sub: string, key: string): string {
   return 'gw_' + hash('sha256', `zopay-idem\0${sub}\0${key}`, 'base64url');
 }
 
+/** Now, on the time the stores stamp shared state with: a quote's expiry is judged on it, here and in the begin script. */
+function sharedNow(deps: Pick<PayoutServiceDeps, 'clock' | 'sharedClock'>): number {
+  return (deps.sharedClock ?? deps.clock).now();
+}
+
 /** Fingerprint of the normalised input: the same key with another input is a reuse error. */
 export function inputFingerprint(input: ExecuteInput): string {
   return hash('sha256', JSON.stringify([input.quoteId, input.recipientMsisdn]), 'base64url');
@@ -112,7 +117,7 @@ async function runExecute(deps: PayoutServiceDeps, viewer: Viewer, input: Execut
   };
   // A key with no record is claimed only for a quote that can be executed (attack case T16: an unknown,
   // foreign or expired quote claims nothing and sends nothing).
-  const checkedAt = (deps.sharedClock ?? clock).now();
+  const checkedAt = sharedNow(deps);
   const quoteCheck = { owner: viewer.sub, recipientMsisdn: input.recipientMsisdn, nowMs: checkedAt, ...(recipientRefusal ? { refuse: true } : {}) };
   const first = await stores.execute.begin({ rateLimit, quoteId: input.quoteId, idempotency: claim, quoteCheck }).catch(unchecked);
   if (first.kind === 'rate_limited') throw rateLimitedError(first.retryAfterMs / 1000);
@@ -171,7 +176,7 @@ async function acquiredExecute(
   deadline: number,
   recipientRefusal: Error | undefined,
 ): Promise<Payout> {
-  const { stores, settings, clock, log } = deps;
+  const { stores, settings, log } = deps;
   const complete = async (outcome: StoredOutcome) => {
     await stores.idempotency.complete({ scope, lockOwner, result: JSON.stringify(outcome), recordTtlSeconds: settings.idempotencyTtlSeconds });
   };
@@ -186,7 +191,7 @@ async function acquiredExecute(
   // A fresh claim (nothing was ever sent with this key) to a country the gateway does not pay is a new
   // payment, refused like in the begin step: reached here after waiting for a duplicate that gave the
   // key back unsent (the begin step's check ran while the key had a record).
-  const local = (!resumed && recipientRefusal) || localRejection(quote, viewer, input, (deps.sharedClock ?? clock).now(), resumed);
+  const local = (!resumed && recipientRefusal) || localRejection(quote, viewer, input, sharedNow(deps), resumed);
   if (local) {
     // Nothing was sent: release rather than store, so a corrected retry is not pinned to this answer.
     await stores.idempotency.release({ scope, lockOwner }).catch(() => undefined);

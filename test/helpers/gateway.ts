@@ -104,6 +104,30 @@ export function quoteInput(msisdn = '+237670000001', amount = '5000', gateway = 
   return { input: { gateway, amount, currency: 'XAF', recipient: { msisdn } } };
 }
 
+/**
+ * Sends the same execute every 500 ms until it answers a Payout or `timeoutMs` passes (e.g. while a
+ * dead instance's lock holds the key). Returns the last result and every distinct answer seen: a
+ * result's `__typename`, or the errors when there was no result.
+ */
+export async function executeUntilPayout(
+  url: string,
+  variables: Record<string, unknown>,
+  token: string,
+  timeoutMs: number,
+): Promise<{ result: { __typename: string; id?: string } | undefined; seen: string[] }> {
+  const seen = new Set<string>();
+  let result: { __typename: string; id?: string } | undefined;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await gql<{ executeDisbursement: { __typename: string; id?: string } }>(url, EXECUTE, variables, token);
+    result = res.data?.executeDisbursement;
+    seen.add(result?.__typename ?? `errors: ${JSON.stringify(res.errors)}`);
+    if (result?.__typename === 'Payout') break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return { result, seen: [...seen].sort() };
+}
+
 /** Quote then execute; returns the payout id. */
 export async function pay(url: string, token: string, key: string, msisdn = '+237670000001'): Promise<string> {
   const q = await gql<{ createQuote: { id: string } }>(url, QUOTE, quoteInput(msisdn), token);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { spawnGateway, type GatewayProcess } from '../helpers/process.js';
-import { EXECUTE, QUOTE, TEST_JWT_SECRET, gql, quoteInput } from '../helpers/gateway.js';
+import { EXECUTE, QUOTE, TEST_JWT_SECRET, executeUntilPayout, gql, quoteInput } from '../helpers/gateway.js';
 import { mintToken } from '../../src/auth/tokens.js';
 import { until } from '../helpers/subscribe.js';
 import { startSwallowingProxy } from '../helpers/swallowing-proxy.js';
@@ -120,16 +120,8 @@ describe('a gateway whose clock is 10 minutes ahead (T50)', () => {
     expect(await inFlight).toBe('connection lost');
 
     // Its lock was stamped with Redis's time: the other instance resumes the key once 8 s have passed.
-    const seen = new Set<string>();
-    let paid: { __typename: string; id?: string } | undefined;
-    while (Date.now() - killedAt < 30_000) {
-      const res = await gql<{ executeDisbursement: { __typename: string; id?: string } }>(onTime.url, EXECUTE, { input }, token);
-      paid = res.data?.executeDisbursement;
-      seen.add(paid?.__typename ?? `errors: ${JSON.stringify(res.errors)}`);
-      if (paid?.__typename === 'Payout') break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    expect([...seen].sort()).toEqual(['IdempotencyKeyInProgressError', 'Payout']);
+    const { result: paid, seen } = await executeUntilPayout(onTime.url, { input }, token, 30_000 - (Date.now() - killedAt));
+    expect(seen).toEqual(['IdempotencyKeyInProgressError', 'Payout']);
     const atZoPay = sandbox.ledger.payouts().filter((p) => p.quoteId === input.quoteId);
     expect(atZoPay.map((p) => p.id)).toEqual([paid?.id]);
   }, 60_000);

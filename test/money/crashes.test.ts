@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 import { spawnGateway } from '../helpers/process.js';
-import { EXECUTE, QUOTE, TEST_JWT_SECRET, gql, quoteInput } from '../helpers/gateway.js';
+import { EXECUTE, QUOTE, TEST_JWT_SECRET, executeUntilPayout, gql, quoteInput } from '../helpers/gateway.js';
 import { mintToken } from '../../src/auth/tokens.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import { until } from '../helpers/subscribe.js';
@@ -96,18 +96,9 @@ describe('a gateway killed after claiming the key, before ZoPay received the exe
 
       second = await spawnGateway(proxied());
       const gw = second;
-      const seen = new Set<string>();
-      let result: { __typename: string; id?: string } | undefined;
-      const deadline = Date.now() + 40_000;
-      while (Date.now() < deadline) {
-        const res = await gql<{ executeDisbursement: { __typename: string; id?: string } }>(gw.url, EXECUTE, input(quoteId), token);
-        result = res.data?.executeDisbursement;
-        seen.add(result?.__typename ?? `errors: ${JSON.stringify(res.errors)}`);
-        if (result?.__typename === 'Payout') break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      const { result, seen } = await executeUntilPayout(gw.url, input(quoteId), token, 40_000);
       // The dead instance's lock holds the key until it expires; nothing else is answered meanwhile.
-      expect([...seen].sort()).toEqual(['IdempotencyKeyInProgressError', 'Payout']);
+      expect(seen).toEqual(['IdempotencyKeyInProgressError', 'Payout']);
       const atZoPay = sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId);
       expect(atZoPay).toHaveLength(1);
       expect(result).toMatchObject({ __typename: 'Payout', id: atZoPay[0]?.id });

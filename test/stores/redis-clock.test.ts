@@ -98,7 +98,6 @@ describe('the shared clock (Redis TIME, counted on with the monotonic clock)', (
         ['warn', expect.stringContaining("clock is off Redis's")],
         ['warn', expect.stringContaining('could not read Redis TIME; the shared clock counts on from its last reading')],
       ]);
-      // Not ready (the connection is down and says so itself): a failed resync is not logged again.
     } finally {
       clock.stop();
     }
