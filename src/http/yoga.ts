@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { OneMoneyMutationRule } from './money-rule.js';
@@ -118,6 +118,23 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     },
     ...(opts.plugins ?? []),
     {
+      // Yoga reads a GET's `variables` and `extensions` with a bare JSON.parse: a malformed one would end
+      // as an unexpected error (INTERNAL_SERVER_ERROR). It is the client's mistake: 400, as for a POST body.
+      onRequestParse({ request, requestParser, setRequestParser }) {
+        if (request.method !== 'GET' || !requestParser) return;
+        setRequestParser(async (req) => {
+          try {
+            return await requestParser(req);
+          } catch (err) {
+            if (!(err instanceof SyntaxError)) throw err;
+            throw createGraphQLError(`The "${malformedGetParameter(req.url)}" parameter is not valid JSON.`, {
+              extensions: { http: { status: 400 }, code: 'BAD_REQUEST' },
+            });
+          }
+        });
+      },
+    },
+    {
       // A POST in a format no parser reads (XML, `application/graphql-response+json`, which is a response
       // type): Yoga answers an empty 415. Say in GraphQL's shape what to send instead.
       onRequestParse({ request, requestParser, endResponse, fetchAPI }) {
@@ -193,6 +210,17 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     },
     plugins,
   });
+}
+
+/** The first of a GET's JSON parameters that does not parse (Yoga reads variables, then extensions). */
+function malformedGetParameter(url: string): 'variables' | 'extensions' {
+  const params = new URL(url).searchParams;
+  try {
+    JSON.parse(params.get('variables') || 'null');
+  } catch {
+    return 'variables';
+  }
+  return 'extensions';
 }
 
 /** 406, as Yoga answers, but with a GraphQL error saying how to subscribe. */

@@ -201,3 +201,30 @@ describe('a body that is not valid JSON', () => {
     expect(prod.sandbox.requests.length).toBe(before);
   });
 });
+
+describe('a GET whose variables or extensions are not valid JSON', () => {
+  it.each([
+    ['variables', 'variables', '{bad'],
+    ['variables with a phone number', 'variables', '{"msisdn": "+237670000001"'],
+    ['extensions', 'extensions', '{"persistedQuery":'],
+  ])('%s: 400 BAD_REQUEST naming the parameter, logged below error level, nothing sent upstream', async (_name, param, value) => {
+    const before = prod.sandbox.requests.length;
+    const logsBefore = prod.logs.lines.length;
+    const query = new URLSearchParams({ query: 'query Q { __typename }', [param]: value }).toString();
+    for (const accept of [undefined, 'application/json', 'application/graphql-response+json']) {
+      const headers = { 'x-graphql-yoga-csrf': '1', authorization: `Bearer ${token}`, ...(accept ? { accept } : {}) };
+      const res = await rawRequest(prod.url, { method: 'GET', path: `/graphql?${query}`, headers });
+      expect(res.status, `${accept}: ${res.body}`).toBe(400);
+      const parsed = JSON.parse(res.body) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+      expect(parsed.errors).toEqual([{ message: `The "${param}" parameter is not valid JSON.`, extensions: { code: 'BAD_REQUEST' } }]);
+      expect(res.body).not.toMatch(/SyntaxError|position|670000001/);
+    }
+    // Logged at debug level, as every client mistake Yoga reports, never as an unexpected error.
+    const lines = prod.logs.lines.slice(logsBefore).join('');
+    expect(lines).toMatch(/"level":20,[^\n]*"yoga":"GraphQLError"/);
+    expect(lines).not.toMatch(/SyntaxError/);
+    expect(lines.split('\n').filter((l) => l.includes('"level":50'))).toEqual([]);
+    expect(prod.sandbox.requests.length).toBe(before);
+    expect(await healthy(prod.url)).toBe(true);
+  });
+});
