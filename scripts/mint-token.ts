@@ -7,7 +7,7 @@
  * Prints the token alone. Issuer and audience come from AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE when set.
  */
 import { parseArgs } from 'node:util';
-import { mintToken } from '../src/auth/tokens.js';
+import { MIN_JWT_SECRET_LENGTH, mintToken } from '../src/auth/tokens.js';
 import { SCOPES } from '../src/auth/viewer.js';
 
 const usage = 'usage: AUTH_JWT_SECRET=... npm run --silent token -- --sub <caller> [--scope "payouts:write payouts:read"] [--ttl <seconds>]';
@@ -29,6 +29,8 @@ if (values.help) {
 }
 const secret = process.env['AUTH_JWT_SECRET'];
 if (!secret) fail('AUTH_JWT_SECRET is not set: mint tokens with the secret the gateway verifies them with.');
+// The gateway refuses to start with a shorter one, so no gateway would ever accept this token.
+if (secret.length < MIN_JWT_SECRET_LENGTH) fail(`AUTH_JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters, as the gateway requires.`);
 if (!values.sub) fail('--sub is required: the caller the token stands for.');
 const scope = values.scope ?? SCOPES.WRITE;
 const known: readonly string[] = Object.values(SCOPES);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_JWT_SECRET_LENGTH } from './auth/tokens.js';
 import { SANDBOX_DEFAULTS, ZOPAY_DEFAULT_RATE_LIMIT_PER_MINUTE } from './zopay/defaults.js';
 
 /** The only module that reads process.env. Everything else receives a frozen Config. */
@@ -96,7 +97,7 @@ const EnvSchema = z.object({
   REDIS_URL: optionalUrl(/^rediss?:$/),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default('zopay:'),
 
-  AUTH_JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  AUTH_JWT_SECRET: optionalString.pipe(z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`).optional()),
   AUTH_JWKS_URL: optionalUrl(/^https?:$/),
   AUTH_JWT_ISSUER: optionalString,
   AUTH_JWT_AUDIENCE: optionalString,

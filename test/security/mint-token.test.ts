@@ -31,9 +31,11 @@ describe('npm run token', () => {
     expect(await createTokenVerifier({ jwtSecret: `${SECRET}-other` })(r.stdout.trim())).toBeNull();
   });
 
-  it('refuses without a secret, without a caller, with an unknown scope or a bad ttl, printing nothing on stdout', async () => {
+  it('refuses without a secret or with one the gateway would refuse, without a caller, with an unknown scope or a bad ttl, printing nothing on stdout', async () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['--sub', 'a'], {}, /AUTH_JWT_SECRET is not set/],
+      [['--sub', 'a'], { AUTH_JWT_SECRET: 'short' }, /AUTH_JWT_SECRET must be at least 32 characters/],
+      [['--sub', 'a'], { AUTH_JWT_SECRET: SECRET.slice(0, 31) }, /AUTH_JWT_SECRET must be at least 32 characters/],
       [[], { AUTH_JWT_SECRET: SECRET }, /--sub is required/],
       [['--sub', 'a', '--scope', 'admin'], { AUTH_JWT_SECRET: SECRET }, /unknown scope admin/],
       [['--sub', 'a', '--ttl', '0'], { AUTH_JWT_SECRET: SECRET }, /--ttl must be/],
