@@ -49,14 +49,18 @@ async function startEmbeddedSandbox(config: Config): Promise<EmbeddedSandbox> {
 
 /** Starts everything `npm start` runs. Exported so a test can run exactly this code path. */
 export async function run(config: Config): Promise<Running> {
-  const sandbox = config.zopay.baseUrl ? undefined : await startEmbeddedSandbox(config);
+  const sandbox = config.zopay.baseUrl
+    ? undefined
+    : await startEmbeddedSandbox(config).catch((err: unknown) => {
+        throw portTaken(err, 'the embedded sandbox', config.sandbox.port, 'SANDBOX_PORT') ?? err;
+      });
   const baseUrl = config.zopay.baseUrl ?? (sandbox as EmbeddedSandbox).url;
   let gateway: Gateway;
   try {
     gateway = await startGateway({ config, zopayBaseUrl: baseUrl });
   } catch (err) {
     await sandbox?.close();
-    throw err;
+    throw portTaken(err, 'the gateway', config.port, 'PORT') ?? err;
   }
   sandbox?.setWebhookUrl(`${gateway.url}/webhooks/zopay`);
   return {
@@ -67,6 +71,12 @@ export async function run(config: Config): Promise<Running> {
       await sandbox?.close();
     },
   };
+}
+
+/** A listen that failed because the port is taken, said with the setting that moves it. */
+function portTaken(err: unknown, what: string, port: number, variable: string): Error | undefined {
+  if (!(err instanceof Error) || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') return undefined;
+  return new Error(`port ${port} (${what}) is already in use: stop what holds it, or choose another port with ${variable}=<port>`, { cause: err });
 }
 
 async function main(): Promise<void> {

@@ -176,7 +176,11 @@ export function attachGraphQLWs(opts: WsOptions): { close(): Promise<void>; clie
   };
 
   const wss = new WebSocketServer({ server: opts.server, path: opts.yoga.graphqlEndpoint, maxPayload: opts.maxPayloadBytes, handleProtocols });
-  wss.on('error', (err) => opts.log.error({ err: err.name }, 'WebSocket server error'));
+  wss.on('error', (err) => {
+    // The HTTP server's own listen error, passed on by ws: the start-up reports it (a port taken).
+    if ((err as NodeJS.ErrnoException).syscall === 'listen') return;
+    opts.log.error({ err: err.name }, 'WebSocket server error');
+  });
 
   // Frames written in one turn of the event loop leave in one write per socket: a final status and its
   // `complete` share a system call, and 5,000 subscribers cost 5,000 writes, not 10,000.

@@ -76,3 +76,21 @@ describe('npm start with no configuration', () => {
     expect((await fetch(`${running.gateway.url}/readyz`)).status).toBe(200);
   });
 });
+
+describe('npm start when a port is taken', () => {
+  it('says which port, what wanted it and which setting moves it', async () => {
+    const sandboxPort = Number(new URL(running.sandboxUrl as string).port);
+    const gatewayPort = Number(new URL(running.gateway.url).port);
+    const base = { LOG_LEVEL: 'silent' };
+    await expect(run(loadConfig({ ...base, PORT: '0', SANDBOX_PORT: String(sandboxPort) }))).rejects.toThrow(
+      `port ${sandboxPort} (the embedded sandbox) is already in use: stop what holds it, or choose another port with SANDBOX_PORT=<port>`,
+    );
+    await expect(run(loadConfig({ ...base, PORT: String(gatewayPort), SANDBOX_PORT: '0' }))).rejects.toThrow(
+      `port ${gatewayPort} (the gateway) is already in use: stop what holds it, or choose another port with PORT=<port>`,
+    );
+    // The first one still serves, and a start on free ports still works.
+    expect((await fetch(`${running.gateway.url}/healthz`)).status).toBe(200);
+    const again = await run(loadConfig({ ...base, PORT: '0', SANDBOX_PORT: '0' }));
+    await again.stop();
+  });
+});
