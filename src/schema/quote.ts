@@ -63,12 +63,12 @@ export const IDEMPOTENCY_KEY = z
   .string()
   .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
-  .regex(/^[\x20-\x7e]+$/, 'must contain printable ASCII characters only');
+  .regex(/^[\x20-\x7e]*$/, 'must contain printable ASCII characters only');
 
 export const ExecuteDisbursementInput = builder.inputType('ExecuteDisbursementInput', {
   description: 'Pay out a quote. Repeat with the same idempotencyKey to retry safely.',
   fields: (t) => ({
-    quoteId: t.id({ description: 'The id of a quote you created.', validate: { schema: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces') } }),
+    quoteId: t.id({ description: 'The id of a quote you created.', validate: { schema: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces') } }),
     idempotencyKey: t.string({
       description: 'Your unique key for this payout (1–255 printable ASCII). The same key with the same input never pays twice.',
       validate: { schema: IDEMPOTENCY_KEY },

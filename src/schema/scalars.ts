@@ -25,9 +25,15 @@ export const DecimalScalar = builder.scalarType('Decimal', {
     return canonicalDecimal(text) ?? text;
   },
   parseValue: (value) => {
-    if (typeof value !== 'string') throw new TypeError('Decimal must be a string such as "5000" (not a number)');
+    if (typeof value !== 'string') {
+      throw new TypeError(`Decimal must be a string such as "5000"${typeof value === 'number' ? ' (not a number: amounts are never floats)' : ''}`);
+    }
     const parsed = parseDecimal(value);
-    if (!parsed) throw new TypeError('Decimal must be digits with an optional fraction, such as "5000" or "12.50"');
+    if (!parsed) {
+      // Well formed but longer than any amount (the Decimal scalar holds 18 digits and 6 decimals).
+      if (/^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(value)) throw new TypeError('Decimal has too many digits: at most 18 before the point and 6 after it');
+      throw new TypeError('Decimal must be digits with an optional fraction, such as "5000" or "12.50"');
+    }
     return parsed;
   },
 });
