@@ -70,6 +70,16 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       maxDirectives: { n: opts.limits.maxDirectives, exposeLimits },
       blockFieldSuggestion: { enabled: opts.production },
     }),
+    {
+      // A method GraphQL does not serve is a 405 whatever its headers: the CSRF check below would
+      // otherwise answer 403 to a DELETE or a PUT sent without a content type.
+      onRequestParse({ request }) {
+        if (request.method === 'GET' || request.method === 'POST') return;
+        throw createGraphQLError('GraphQL only supports GET and POST requests.', {
+          extensions: { http: { status: 405, headers: { Allow: 'GET, POST' } }, code: 'BAD_REQUEST' },
+        });
+      },
+    },
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight'] }),
     {
       onValidate({ addValidationRule }) {

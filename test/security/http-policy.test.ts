@@ -80,6 +80,20 @@ describe('CSRF: requests a browser could send cross-site without a preflight are
     expect(prod.sandbox.requests.length).toBe(before);
   });
 
+  it('a method GraphQL does not serve is a 405 naming GET and POST, whatever its headers (no CSRF 403 first)', async () => {
+    const before = prod.sandbox.requests.length;
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      for (const headers of [{}, { 'content-type': 'application/json' }, { 'content-type': 'text/plain' }] as Record<string, string>[]) {
+        const res = await rawRequest(prod.url, { method, headers: { ...headers, authorization: `Bearer ${token}` }, body: JSON.stringify({ query: mutation }) });
+        expect([method, headers, res.status, res.headers['allow']]).toEqual([method, headers, 405, 'GET, POST']);
+        expect(JSON.parse(res.body)).toEqual({ errors: [{ message: 'GraphQL only supports GET and POST requests.', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    }
+    const head = await rawRequest(prod.url, { method: 'HEAD', headers: {} });
+    expect([head.status, head.headers['allow']]).toEqual([405, 'GET, POST']);
+    expect(prod.sandbox.requests.length).toBe(before);
+  });
+
   it('a JSON POST from an allowed origin succeeds', async () => {
     const res = await gql<{ createQuote: { __typename: string } }>(withCors.url, QUOTE, quoteInput(), await withCors.token('policy-app'), { origin: APP });
     expect(res.status).toBe(200);
