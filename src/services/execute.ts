@@ -97,9 +97,12 @@ export function executeDisbursement(deps: PayoutServiceDeps, viewer: Viewer, inp
 async function runExecute(deps: PayoutServiceDeps, viewer: Viewer, input: ExecuteInput, scope: string, fingerprint: string, opts: ExecuteOptions): Promise<Payout> {
   const { rateLimit, translate, onReplay, recipientRefusal } = opts;
   const { stores, settings, clock } = deps;
-  // One deadline for the whole execute, a wait for a concurrent duplicate included (design §6.4).
+  // One deadline for the whole execute, a wait for a concurrent duplicate included (design §6.4). The
+  // wait ends while half the deadline is left: a key that frees up during it (its holder gave up, or
+  // crashed and its lock expired) is taken with time for ZoPay to answer, not sent with a few hundred
+  // ms left and turned into one more unknown outcome. Past that point the answer is "in progress".
   const deadline = operationDeadline(deps);
-  const waitUntil = Math.min(clock.now() + settings.duplicateWaitMs, deadline);
+  const waitUntil = Math.min(clock.now() + settings.duplicateWaitMs, deadline - settings.operationDeadlineMs / 2);
   const lockOwner = `${deps.instanceId}:${Math.random().toString(36).slice(2)}`;
   const claim: IdempotencyBeginInput = { scope, fingerprint, lockOwner, lockTtlMs: settings.idempotencyLockTtlMs, recordTtlSeconds: settings.idempotencyTtlSeconds };
 

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTE, gql, QUOTE, quoteInput, startStack, type TestStack } from '../helpers/gateway.js';
 import { until } from '../helpers/subscribe.js';
+import { startRedis, type RedisServerHandle } from '../helpers/redis.js';
 
 let stack: TestStack;
 let token: string;
@@ -57,5 +58,47 @@ describe('one deadline per operation', () => {
     const retry = await gql<{ executeDisbursement: { __typename: string } }>(stack.gateway.url, EXECUTE, { input: { quoteId, idempotencyKey: 'deadline-2', recipient: { msisdn: '+237670000001' } } }, token);
     expect(retry.data?.executeDisbursement.__typename).toBe('Payout');
     expect(stack.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId)).toHaveLength(1);
+  });
+});
+
+describe('a duplicate on another instance (one Redis)', () => {
+  let redis: RedisServerHandle;
+  let pair: TestStack;
+  beforeAll(async () => {
+    redis = await startRedis();
+    pair = await startStack({ instances: 2, env: { REDIS_URL: redis.url, ZOPAY_OPERATION_DEADLINE_MS: '1500', ZOPAY_MAX_ATTEMPTS: '1', MUTATION_RATE_LIMIT_PER_MINUTE: '1000' } });
+    pair.sandbox.setWebhookUrl(null);
+  });
+  afterAll(async () => {
+    await pair.close();
+    await redis.stop();
+  });
+
+  it('stops waiting while half its deadline is left: "in progress", not a late resume that ends unknown', async () => {
+    const q = await gql<{ createQuote: { id: string } }>(pair.gateway.url, QUOTE, quoteInput(), token);
+    const quoteId = q.data?.createQuote.id as string;
+    const executes = () => pair.sandbox.requests.filter((r) => r.route === 'execute').length;
+    const before = executes();
+    // The first attempt: ZoPay pays and never answers, so it holds the key until its deadline (1.5 s). The
+    // next execute ZoPay receives takes 600 ms: more than a resume taken late in a wait would have left.
+    pair.sandbox.faults.inject({ route: 'execute', kind: 'commitThenHang', times: 1 });
+    pair.sandbox.faults.inject({ route: 'execute', kind: 'slow', delayMs: 600, times: 1 });
+    const variables = { input: { quoteId, idempotencyKey: 'deadline-3', recipient: { msisdn: '+237670000001' } } };
+    const first = gql(pair.gateways[0]?.url as string, EXECUTE, variables, token);
+    await new Promise((r) => setTimeout(r, 100));
+    // On the other instance: on the same one it would join the first attempt's call.
+    const duplicate = await gql<{ executeDisbursement: { __typename: string } }>(pair.gateways[1]?.url as string, EXECUTE, variables, token);
+    // It gave up waiting at 0.75 s of its 1.5 s, while the first attempt still held the key; nothing sent.
+    expect(duplicate.errors ?? []).toEqual([]);
+    expect(duplicate.data?.executeDisbursement.__typename).toBe('IdempotencyKeyInProgressError');
+    expect(executes()).toBe(before + 1);
+    const answered = await first;
+    expect(answered.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['outcomeUnknown']])).toEqual([['UPSTREAM_UNAVAILABLE', true]]);
+
+    // The retry resumes with a whole deadline and finds the one payout.
+    const retry = await gql<{ executeDisbursement: { __typename: string; id?: string } }>(pair.gateway.url, EXECUTE, variables, token);
+    const atZoPay = pair.sandbox.ledger.payouts().filter((p) => p.quoteId === quoteId);
+    expect(atZoPay).toHaveLength(1);
+    expect(retry.data?.executeDisbursement).toMatchObject({ __typename: 'Payout', id: atZoPay[0]?.id });
   });
 });
