@@ -7,7 +7,8 @@
  * Prints the token alone. Issuer and audience come from AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE when set.
  */
 import { parseArgs } from 'node:util';
-import { MIN_JWT_SECRET_LENGTH, mintToken } from '../src/auth/tokens.js';
+import { mintToken } from '../src/auth/tokens.js';
+import { MIN_JWT_SECRET_LENGTH } from '../src/config.js';
 import { SCOPES } from '../src/auth/viewer.js';
 
 const usage = 'usage: AUTH_JWT_SECRET=... npm run --silent token -- --sub <caller> [--scope "payouts:write payouts:read"] [--ttl <seconds>]';

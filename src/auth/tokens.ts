@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Viewer } from './viewer.js';
 
-/** The shortest AUTH_JWT_SECRET the gateway starts with (and `npm run token` mints with): 256 bits of text. */
-export const MIN_JWT_SECRET_LENGTH = 32;
-
 export type TokenVerifier = (token: string) => Promise<Viewer | null>;
 
 export interface TokenVerifierOptions {

@@ -72,7 +72,8 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     }),
     {
       // A method GraphQL does not serve is a 405 whatever its headers: the CSRF check below would
-      // otherwise answer 403 to a DELETE or a PUT sent without a content type.
+      // otherwise answer 403 to a DELETE or a PUT sent without a content type. (Yoga's own method check,
+      // with the same answer, comes after the CSRF check.)
       onRequestParse({ request }) {
         if (request.method === 'GET' || request.method === 'POST') return;
         throw createGraphQLError('GraphQL only supports GET and POST requests.', {
@@ -130,11 +131,12 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
     {
       // Yoga reads a GET's `variables` and `extensions` with a bare JSON.parse: a malformed one would end
       // as an unexpected error (INTERNAL_SERVER_ERROR). It is the client's mistake: 400, as for a POST body.
+      // Yoga's GET parser is synchronous: so is the wrapper (no promise per GET or SSE subscription).
       onRequestParse({ request, requestParser, setRequestParser }) {
         if (request.method !== 'GET' || !requestParser) return;
-        setRequestParser(async (req) => {
+        setRequestParser((req) => {
           try {
-            return await requestParser(req);
+            return requestParser(req);
           } catch (err) {
             if (!(err instanceof SyntaxError)) throw err;
             throw createGraphQLError(`The "${malformedGetParameter(req.url)}" parameter is not valid JSON.`, {
@@ -224,7 +226,8 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
 
 /** The first of a GET's JSON parameters that does not parse (Yoga reads variables, then extensions). */
 function malformedGetParameter(url: string): 'variables' | 'extensions' {
-  const params = new URL(url).searchParams;
+  // The query string as Yoga reads it: everything after the first "?" (a "#" included).
+  const params = new URLSearchParams(url.slice(url.indexOf('?') + 1));
   try {
     JSON.parse(params.get('variables') || 'null');
   } catch {

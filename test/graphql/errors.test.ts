@@ -105,6 +105,16 @@ describe('bad input is BAD_USER_INPUT and sends nothing upstream', () => {
     expect(stack.sandbox.requests.length).toBe(before);
   });
 
+  it.each([
+    ['an empty payout id', '', 'must not be empty'],
+    ['a payout id with a slash', 'po/1', 'must be letters, digits, "-" or "_"'],
+  ])('rejects %s in payout(id:) with one issue saying why', async (_name, id, message) => {
+    const before = stack.sandbox.requests.length;
+    const res = await gql(stack.gateway.url, 'query P($id: ID!) { payout(id: $id) { id } }', { id }, token);
+    expect(res.errors?.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT', issues: [{ path: 'id', message }] }]);
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
   // One issue each, saying what is wrong (an empty key used to get the ASCII message as well).
   const keys: [string, string, string][] = [
     ['an empty key', '', 'must not be empty'],

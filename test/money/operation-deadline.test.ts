@@ -85,7 +85,7 @@ describe('a duplicate on another instance (one Redis)', () => {
     pair.sandbox.faults.inject({ route: 'execute', kind: 'slow', delayMs: 600, times: 1 });
     const variables = { input: { quoteId, idempotencyKey: 'deadline-3', recipient: { msisdn: '+237670000001' } } };
     const first = gql(pair.gateways[0]?.url as string, EXECUTE, variables, token);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => executes() === before + 1, 1_000, 'the first attempt reached ZoPay');
     // On the other instance: on the same one it would join the first attempt's call.
     const duplicate = await gql<{ executeDisbursement: { __typename: string } }>(pair.gateways[1]?.url as string, EXECUTE, variables, token);
     // It gave up waiting at 0.75 s of its 1.5 s, while the first attempt still held the key; nothing sent.
