@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { SANDBOX_DEFAULTS, ZOPAY_DEFAULT_RATE_LIMIT_PER_MINUTE } from './zopay/defaults.js';
 
+/** The only module that reads process.env. Everything else receives a frozen Config. */
+
 /** The shortest AUTH_JWT_SECRET the gateway starts with (and `npm run token` mints with). */
 export const MIN_JWT_SECRET_LENGTH = 32;
-
-/** The only module that reads process.env. Everything else receives a frozen Config. */
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
