@@ -14,6 +14,7 @@ import { attachGraphQLWs } from './http/ws.js';
 import type { SubscriptionEventHook } from './realtime/shared-execution.js';
 import { BodyTooLargeError, declaredTooLarge, readCappedBody } from './http/body.js';
 import { sendJson } from './http/respond.js';
+import { maskEveryPhoneForm } from './lib/msisdn.js';
 import { shuttingDownError } from './services/infra-errors.js';
 import { createMaskError } from './http/mask-error.js';
 import { GRAPHIQL_ASSET_PREFIX, serveGraphiQLAsset } from './http/graphiql-assets.js';
@@ -290,8 +291,13 @@ function untrack(socket: Socket, end: () => void): void {
 }
 
 /** A client-chosen request id is kept only if it is short and plain (it ends up in logs). */
+/**
+ * The client's `x-request-id` when the logs can carry it as sent: 1–64 of `A-Za-z0-9._:-`, and no phone
+ * number in it (which the logs would mask, so the id the client holds would match no line). Otherwise the
+ * gateway makes its own, and the response header says which.
+ */
 function safeRequestId(value: string | null): string | undefined {
-  return value && /^[A-Za-z0-9._:-]{1,64}$/.test(value) ? value : undefined;
+  return value && /^[A-Za-z0-9._:-]{1,64}$/.test(value) && maskEveryPhoneForm(value) === value ? value : undefined;
 }
 
 async function pipeResponse(response: Response, res: ServerResponse): Promise<void> {

@@ -7,7 +7,7 @@ import { OneMoneyMutationRule } from './money-rule.js';
 import { SubscriptionRootDirectivesRule } from './subscription-rule.js';
 import { renderLocalGraphiQL } from './graphiql-assets.js';
 import type { Logger } from '../lib/logger.js';
-import { maskErrorMessage } from '../lib/msisdn.js';
+import { maskEveryPhoneForm } from '../lib/msisdn.js';
 import type { GraphQLContext } from '../context.js';
 import { createSharedSubscribe, isAsyncIterable, type SubscriptionEventHook } from '../realtime/shared-execution.js';
 import { createMaskError } from './mask-error.js';
@@ -115,8 +115,9 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
               {
                 requestId: ctx.requestId,
                 // The name the document gives its operation when the client sent no operationName (as
-                // the metrics do), cut to 64 characters: it is the client's text.
-                operation: (args.operationName ?? getOperationAST(args.document, undefined)?.name?.value)?.slice(0, 64) ?? null,
+                // the metrics do), cut to 64 characters and masked: it is the client's text, and may
+                // hold a phone number in any form.
+                operation: operationNameForLog(args.operationName ?? getOperationAST(args.document, undefined)?.name?.value),
                 caller: ctx.viewer ? 'authenticated' : 'anonymous',
                 errors: codes.map((code) => (typeof code === 'string' ? code : 'ERROR')),
                 ms: Math.round(performance.now() - started),
@@ -257,7 +258,11 @@ function isInternal(masked: Error): masked is GraphQLError {
 }
 
 /** An error the client saw only as INTERNAL_SERVER_ERROR: its name and message (logs mask phone numbers). */
+function operationNameForLog(name: string | undefined): string | null {
+  return name === undefined ? null : maskEveryPhoneForm(name.slice(0, 64));
+}
+
 function logInternal(log: Logger, error: unknown, masked: GraphQLError, fields: Record<string, unknown>, msg: string): void {
   const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error instanceof Error ? error : new Error(String(error));
-  log.error({ ...fields, path: masked.path?.join('.') ?? null, error: { name: cause.name, message: maskErrorMessage(cause.message) } }, msg);
+  log.error({ ...fields, path: masked.path?.join('.') ?? null, error: { name: cause.name, message: maskEveryPhoneForm(cause.message) } }, msg);
 }

@@ -1,5 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { maskErrorMessage, maskMsisdn, maskPhoneNumbers } from './msisdn.js';
+import { maskEveryPhoneForm, maskMsisdn, maskPhoneNumbers } from './msisdn.js';
 
 export type { Logger };
 
@@ -21,7 +21,7 @@ export function scrub(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[Truncated]';
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: maskErrorMessage(value.message) };
+  if (value instanceof Error) return { name: value.name, message: maskEveryPhoneForm(value.message) };
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const k = key.toLowerCase();

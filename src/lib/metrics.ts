@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 
 import type { AttemptInfo } from '../zopay/client.js';
 import { SCOPES, type Viewer } from '../auth/viewer.js';
-import { maskPhoneNumbers } from './msisdn.js';
+import { maskEveryPhoneForm } from './msisdn.js';
 
 const BREAKER_STATES: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
 /** Distinct operation names kept as label values (see operationLabel). */
@@ -100,7 +100,7 @@ export class GatewayMetrics {
    */
   operationLabel(name: string, caller: 'trusted' | 'untrusted' | 'anonymous'): string {
     // A name can hold anything, a phone number included: masked like a log line.
-    const label = maskPhoneNumbers(name.slice(0, 64));
+    const label = maskEveryPhoneForm(name.slice(0, 64));
     if (this.operationLabels.has(label)) return label;
     if (caller === 'anonymous') return 'unauthenticated';
     if (caller === 'untrusted' || this.operationLabels.size >= MAX_OPERATION_LABELS) return 'other';

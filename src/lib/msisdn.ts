@@ -28,10 +28,10 @@ export function maskMsisdn(msisdn: string): string {
 }
 
 /**
- * Phone numbers inside free text (log lines, client-chosen names that become metric labels): any run of
- * 7–15 digits after a "+", and Cameroon numbers written without it (237 and 9 digits). Bounded by
- * non-digits only, not by word boundaries: a name like `PayoutFor_237670000001` hides none. (Not the
- * 9-digit national form: runs like it occur inside payout ids, which logs must keep whole.)
+ * Phone numbers inside free text (every string in a log line): any run of 7–15 digits after a "+", and
+ * Cameroon numbers written without it (237 and 9 digits). Bounded by non-digits only, not by word
+ * boundaries: `PayoutFor_237670000001` hides none. (Not the 9-digit national form: runs like it occur
+ * inside payout ids, which logs must keep whole; text a client chooses gets maskEveryPhoneForm.)
  */
 const PHONE_IN_TEXT = /\+\d{7,15}(?!\d)|(?<!\d)237\d{9}(?!\d)/g;
 
@@ -43,11 +43,12 @@ export function maskPhoneNumbers(text: string): string {
 const NATIONAL_IN_TEXT = /(?<!\d)(?:00237)?6\d{8}(?!\d)/g;
 
 /**
- * An error's message: text nobody chose for a log (a library's, a bug's), which may quote an input in
- * any form. Masked like other text, and a number in the national form too: a payout id in such a
- * message may lose a few digits, a phone number must not survive.
+ * Text that may quote a number in any form, so a phone number in it must not survive: an error's message
+ * (a library's, a bug's), and the names a client chooses that end up in logs and metric labels (an
+ * operation name). Masked like other text, and the national and 00237 forms too: a payout id in such
+ * text may lose a few digits.
  */
-export function maskErrorMessage(message: string): string {
+export function maskEveryPhoneForm(text: string): string {
   // `670000001` → `6*****001`: what the E.164 mask shows of the same number (`+2376*****001`).
-  return maskPhoneNumbers(message).replace(NATIONAL_IN_TEXT, (n) => `${n.slice(-9, -8)}*****${n.slice(-3)}`);
+  return maskPhoneNumbers(text).replace(NATIONAL_IN_TEXT, (n) => `${n.slice(-9, -8)}*****${n.slice(-3)}`);
 }

@@ -129,9 +129,13 @@ describe('CORS: only allow-listed origins may read responses', () => {
   it('every response carries its request id, the one the client sent if valid, and an allowed origin may read it', async () => {
     const mine = await rawRequest(withCors.url, { headers: { origin: APP, 'content-type': 'application/json', 'x-request-id': 'order-1001.try-2' }, body: JSON.stringify({ query: '{ __typename }' }) });
     expect(mine.headers['x-request-id']).toBe('order-1001.try-2');
+    // Digits alone are not a phone number: a long order number is kept.
+    const digits = await rawRequest(prod.url, { headers: { 'content-type': 'application/json', 'x-request-id': '2026112800012345' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(digits.headers['x-request-id']).toBe('2026112800012345');
     expect(String(mine.headers['access-control-expose-headers'])).toMatch(/x-request-id/i);
-    // Not an id the logs could carry (too long, odd characters): the gateway makes its own.
-    for (const sent of ['x'.repeat(65), 'a b', undefined]) {
+    // Not an id the logs could carry as sent (too long, odd characters, a phone number the logs would
+    // mask, in any of its forms): the gateway makes its own.
+    for (const sent of ['x'.repeat(65), 'a b', undefined, '237670000001', 'order-00237670000001', 'order.670000001']) {
       const res = await rawRequest(prod.url, { headers: { 'content-type': 'application/json', ...(sent === undefined ? {} : { 'x-request-id': sent }) }, body: JSON.stringify({ query: '{ __typename }' }) });
       expect(res.headers['x-request-id'], String(sent)).toMatch(/^[0-9a-f-]{36}$/);
     }

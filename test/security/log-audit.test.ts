@@ -39,6 +39,7 @@ const tokens: string[] = [];
 const clientErrors: unknown[] = [];
 const consoleOutput: string[] = [];
 let executeRequestId: string;
+const phoneNamed: { sent: string; got: string; operation: string }[] = [];
 let executedCorrelationId: string | undefined;
 
 async function token(sub: string, scope = 'payouts:write', ttl = 3600): Promise<string> {
@@ -97,6 +98,16 @@ beforeAll(async () => {
   await call(PAYOUT, { id: paid }, alice);
   await call(PAYOUT, { id: paid }, bob);
   await call('query { payouts(first: 10) { totalCount edges { node { id status recipient { msisdn } } } } }', {}, alice);
+
+  // Text the client chooses, holding a recipient's number in each form it can be written: an operation
+  // name (logged, and a metric label) and a request id (refused for the logs: the gateway makes its own).
+  for (const [i, n] of ['237670000001', '00237670000001', '670000001'].entries()) {
+    const res = await rawRequest(stack.url, {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}`, 'x-request-id': `order-${n}` },
+      body: JSON.stringify({ query: `query PayoutFor_${n} { __typename }` }),
+    });
+    phoneNamed.push({ sent: `order-${n}`, got: String(res.headers['x-request-id']), operation: `PayoutFor_${['2376*****001', '6*****001', '6*****001'][i]}` });
+  }
 
   // 2. Live status over graphql-ws and SSE; the sandbox's signed webhooks settle them (success and failure).
   const pending = await payVia(stack.url, alice, 'audit-order-2', MSISDN_PENDING);
@@ -188,7 +199,7 @@ function needles(): [string, string][] {
   }
   return list;
 }
-const FULL_MSISDN = new RegExp(`(?<!\\d)(?:\\+?237)?(?:${NUMBERS.map((n) => n.slice(4)).join('|')})(?!\\d)`);
+const FULL_MSISDN = new RegExp(`(?<!\\d)(?:\\+?237|00237)?(?:${NUMBERS.map((n) => n.slice(4)).join('|')})(?!\\d)`);
 
 function audit(what: string, text: string): void {
   for (const [name, value] of needles()) {
@@ -221,6 +232,17 @@ describe('log audit after the whole flow', () => {
     const webhookLines = recs.filter((r) => r['msg'] === 'webhook recorded');
     expect(webhookLines.length).toBeGreaterThan(0);
     for (const r of webhookLines) expect(r['requestId']).toEqual(expect.any(String));
+  });
+
+  it('a request id holding a phone number is replaced by one of the gateway\'s, the same in the header and the log', () => {
+    const recs = stack.logs.records();
+    expect(phoneNamed).toHaveLength(3);
+    for (const { sent, got, operation } of phoneNamed) {
+      expect(got, sent).toMatch(/^[0-9a-f-]{36}$/);
+      // The operation's line is found under the id the client was given, its name masked (00237 and
+      // national forms included).
+      expect(recs.find((r) => r['requestId'] === got && r['msg'] === 'graphql operation')?.['operation'], sent).toBe(operation);
+    }
   });
 
   it("ZoPay's correlation id of the execute is logged on a line that also carries the request id", () => {
@@ -278,7 +300,7 @@ describe('the logger itself redacts what a careless log call would leak', () => 
     for (const value of [SECRETS.apiKey, SECRETS.apiSecret, SECRETS.webhookSecret, SECRETS.jwtSecret, bearer.slice(7), 'f'.repeat(64), 'e'.repeat(64)]) {
       expect(line.includes(value), `${value.slice(0, 12)}… in ${line}`).toBe(false);
     }
-    expect(line).not.toMatch(/(?<!\d)(?:\+?237)?67000000[15](?!\d)/);
+    expect(line).not.toMatch(/(?<!\d)(?:\+?237|00237)?67000000[15](?!\d)/);
   };
   it.each(flat)('%s: no secret, token, signature or full MSISDN in the line', (_name, obj) => expectRedacted(obj));
   it.each(deep)('%s (deeper than two levels): no secret, token, signature or full MSISDN in the line', (_name, obj) => expectRedacted(obj));
@@ -301,6 +323,8 @@ describe('the logger itself redacts what a careless log call would leak', () => 
     const metrics = new GatewayMetrics();
     expect(metrics.operationLabel('PayoutFor_237670000001', 'trusted')).toBe('PayoutFor_2376*****001');
     expect(metrics.operationLabel('Send+237670000005', 'trusted')).toBe('Send+2376*****005');
+    expect(metrics.operationLabel('PayoutFor_00237670000001', 'trusted')).toBe('PayoutFor_6*****001');
+    expect(metrics.operationLabel('PayoutTo670000005', 'trusted')).toBe('PayoutTo6*****005');
   });
 
   it('a masked MSISDN still tells the country and the last digits apart', () => {
