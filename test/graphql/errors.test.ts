@@ -255,3 +255,31 @@ describe('RECIPIENT_COUNTRY_CODES', () => {
     expect(quotes()).toBe(before + 1);
   });
 });
+
+describe('DateTime takes only instants that exist', () => {
+  const LIST = 'query L($after: DateTime) { payouts(first: 1, filter: { createdAfter: $after }) { totalCount } }';
+  it.each([
+    ['February 31st (Date.parse would roll it over to March 3rd)', '2026-02-31T00:00:00Z', /not a real instant/],
+    ['February 29th of a common year', '2027-02-29T00:00:00Z', /not a real instant/],
+    ['February 30th with a +14:00 offset', '2026-02-30T00:00:00+14:00', /not a real instant/],
+    ['hour 24', '2026-03-01T24:00:00Z', /not a real instant/],
+    ['second 60', '2026-03-01T23:59:60Z', /not a real instant/],
+    ['an offset of 25 hours', '2026-03-01T00:00:00+25:00', /not a real instant/],
+    ['month 13', '2026-13-01T00:00:00Z', /not a real instant/],
+    ['a date without a time', '2026-03-01', /must be an ISO-8601 string/],
+  ])('%s is BAD_USER_INPUT with nothing sent', async (_name, after, message) => {
+    const before = stack.sandbox.requests.length;
+    const res = await gql(stack.gateway.url, LIST, { after }, token);
+    expect(res.data ?? null).toBeNull();
+    expect(res.errors?.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT', issues: [{ path: 'after', message: expect.stringMatching(message) }] }]);
+    expect(stack.sandbox.requests.length).toBe(before);
+  });
+
+  it('a leap day and the last second of a day, with an offset, are taken', async () => {
+    for (const after of ['2028-02-29T00:00:00Z', '2026-12-31T23:59:59.999-01:00']) {
+      const res = await gql<{ payouts: { totalCount: number } }>(stack.gateway.url, LIST, { after }, token);
+      expect(res.errors, after).toBeUndefined();
+      expect(res.data?.payouts.totalCount).toBe(0);
+    }
+  });
+});
