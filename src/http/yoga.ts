@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -161,10 +161,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       },
     },
     {
-      // A subscription from a client that accepts no stream (`accept: application/json`): Yoga has already
-      // subscribed, and would answer an empty 406 and leave the subscription open, holding one of the
-      // caller's SUBSCRIPTIONS_PER_CALLER slots and its payout's watch until the payout ended. End it at
-      // once, and say in the answer what to do instead.
+      // A subscription from a client that accepts no stream (`accept: application/json`): the last plugin
+      // below does not run it (an empty stream stands in). Yoga would answer an empty 406 (and, had it
+      // run, leave it open, holding one of the caller's SUBSCRIPTIONS_PER_CALLER slots and its payout's
+      // watch until the payout ended). End it at once, and say in the answer what to do instead.
       onResultProcess({ result, resultProcessor, setResultProcessor, acceptableMediaTypes }) {
         if (resultProcessor || !isAsyncIterable(result)) return;
         const iterator = result[Symbol.asyncIterator]();
@@ -177,6 +177,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
       // number of subscribers (graphql-ws and SSE alike), and its result is masked once, here, so no
       // per-subscriber masking layer follows (Yoga's masking hooks after this one are skipped).
       async onSubscribe({ args, setResultAndStopExecution }) {
+        // Over HTTP, a client that takes no stream gets its 406 (see above) before anything runs: the
+        // answer must not depend on the payout (visible, foreign or unknown) nor hold a slot meanwhile.
+        const ctx = args.contextValue as unknown as { request?: Request; wsViewer?: unknown };
+        if (ctx.wsViewer === undefined && ctx.request && !acceptsEventStream(ctx.request)) return setResultAndStopExecution(noResults());
         setResultAndStopExecution(await sharedSubscribe(args));
       },
     },
@@ -236,6 +240,24 @@ function malformedGetParameter(url: string): 'variables' | 'extensions' {
   }
   return 'extensions';
 }
+
+/**
+ * Whether Yoga would answer a subscription over HTTP with SSE: by its rule, an `Accept` entry (UTF-8 or
+ * no charset) that `text/event-stream` matches, wildcards included; no `Accept` is `*\/*`. (Its
+ * multipart processor is not offered for subscriptions.)
+ */
+function acceptsEventStream(request: Request): boolean {
+  const entries = (request.headers.get('accept') || '*/*').replace(/\s/g, '').toLowerCase().split(',');
+  return entries.some((entry) => {
+    const [mediaType = '', ...params] = entry.split(';');
+    const charset = params.find((p) => p.includes('charset=')) ?? 'charset=utf-8';
+    const [type, subtype] = mediaType.split('/');
+    return charset === 'charset=utf-8' && (type === '*' || type === 'text') && (subtype === '*' || subtype === 'event-stream');
+  });
+}
+
+/** A subscription that ends at once, never started: what the 406 path above receives. */
+async function* noResults(): AsyncGenerator<ExecutionResult> {}
 
 /** 406, as Yoga answers, but with a GraphQL error saying how to subscribe. */
 function streamNotAcceptable(fetchAPI: { Response: typeof Response }, acceptable: readonly string[]): Response {

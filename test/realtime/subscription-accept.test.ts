@@ -69,6 +69,57 @@ describe('a subscription asked for as plain JSON', () => {
     }
   });
 
+  it('gets the same 406 whatever the payout (unknown, another caller\'s, malformed), before the resolver runs', async () => {
+    const other = await stack.token('accept-other', 'payouts:write');
+    const asked: [string, string][] = [
+      ['an unknown payout', 'po_does_not_exist'],
+      ["another caller's payout", payoutId],
+      ['a malformed id', 'po/1'],
+    ];
+    for (const [what, id] of asked) {
+      const before = stack.sandbox.requests.length;
+      const res = await fetch(`${stack.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${other}` },
+        body: JSON.stringify({ query: SUBSCRIPTION, variables: { id } }),
+      });
+      expect(res.status, what).toBe(406);
+      expect(((await res.json()) as { errors: { extensions: unknown }[] }).errors.map((e) => e.extensions), what).toEqual([{ code: 'BAD_REQUEST' }]);
+      // Nothing was looked up for it.
+      expect(stack.sandbox.requests.length, what).toBe(before);
+    }
+  });
+
+  it.each([
+    ['no Accept', undefined],
+    ['*/*', '*/*'],
+    ['text/*', 'text/*'],
+    ['text/event-stream among others, with a q', 'application/json, text/event-stream;q=0.5'],
+  ])('an Accept that takes the stream (%s) gets SSE', async (_name, accept) => {
+    const res = await fetch(`${stack.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(accept ? { accept } : {}) },
+      body: JSON.stringify({ query: SUBSCRIPTION, variables: { id: payoutId } }),
+    });
+    try {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      while (!text.includes('payoutStatus')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text).toContain(`"id":"${payoutId}"`);
+      await reader.cancel();
+    } finally {
+      await res.body?.cancel().catch(() => undefined);
+    }
+    // Released, so the next case is not refused by the caller's cap of 2.
+    await waitFor(async () => (await activeSubscriptions()) === 0, 2_000, 'the stream released');
+  });
+
   it('a query asked for in a media type the gateway does not serve still gets Yoga\'s plain 406', async () => {
     const res = await fetch(`${stack.gateway.url}/graphql`, {
       method: 'POST',
