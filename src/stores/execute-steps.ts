@@ -14,6 +14,9 @@ export function composeExecuteStore(stores: {
 }): ExecuteStore {
   return {
     async begin({ rateLimit, quoteId, idempotency, quoteCheck }) {
+      // A request refused whatever its quote says is bad input: a key with no record is refused before the
+      // budget is charged, so it writes nothing (as the Redis script).
+      if (quoteCheck?.refuse === true && (await stores.idempotency.get(idempotency.scope)) === undefined) return { kind: 'quote_refused', quote: undefined };
       const limit = await stores.rateLimiter.take(rateLimit);
       if (!limit.allowed) return { kind: 'rate_limited', retryAfterMs: limit.retryAfterMs };
       const quote = await stores.quotes.get(quoteId);

@@ -168,7 +168,10 @@ export interface RateLimiter {
 }
 
 export interface ExecuteBeginInput {
-  /** The caller's mutation budget, charged first; when refused nothing else is read or written. */
+  /**
+   * The caller's mutation budget, charged first (but for a `quoteCheck.refuse` of a key with no record,
+   * which writes nothing); when refused nothing else is read or written.
+   */
   rateLimit: RateLimitInput;
   quoteId: string;
   idempotency: IdempotencyBeginInput;
@@ -177,7 +180,13 @@ export interface ExecuteBeginInput {
    * unexpired at `nowMs`. Otherwise nothing is claimed (`quote_refused`): an execute that cannot be sent
    * leaves no trace on its key. A key with a record (replay, in progress, resumable) is not checked here.
    */
-  quoteCheck?: { owner: string; recipientMsisdn: string; nowMs: number; /** Refuse whatever the quote says (the caller knows why). */ refuse?: boolean };
+  quoteCheck?: {
+    owner: string;
+    recipientMsisdn: string;
+    nowMs: number;
+    /** Refuse whatever the quote says (the caller knows why: bad input), and then charge the budget neither. */
+    refuse?: boolean;
+  };
 }
 
 export type ExecuteBeginResult =

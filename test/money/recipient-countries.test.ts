@@ -25,6 +25,13 @@ afterAll(async () => {
 });
 
 const executes = () => stack.sandbox.requests.filter((r) => r.route === 'execute').length;
+/** Every key in Redis with its serialized value: equal snapshots mean nothing was written. */
+async function redisSnapshot(): Promise<Map<string, string>> {
+  const client = redis.client();
+  const keys = (await client.keys('*')).sort();
+  const values = await Promise.all(keys.map(async (k) => (await client.dumpBuffer(k))?.toString('hex') ?? ''));
+  return new Map(keys.map((k, i) => [k, values[i] ?? '']));
+}
 const execute = (instance: number, quoteId: string, idempotencyKey: string) =>
   gql<{ executeDisbursement: { __typename: string; id?: string } }>(stack.gateways[instance]?.url as string, EXECUTE, { input: { quoteId, idempotencyKey, recipient: { msisdn: '+237670000001' } } }, token);
 
@@ -41,15 +48,18 @@ describe('a narrowed RECIPIENT_COUNTRY_CODES', () => {
     expect(executes()).toBe(before);
   });
 
-  it('refuses a new key to a country it no longer pays: BAD_USER_INPUT on the msisdn, no key claimed, nothing sent', async () => {
+  it('refuses a new key to a country it no longer pays: BAD_USER_INPUT on the msisdn, nothing written (not even the rate limit), nothing sent', async () => {
     const q = await gql<{ createQuote: { id: string } }>(stack.gateways[0]?.url as string, QUOTE, quoteInput(), token);
     const quoteId = q.data?.createQuote.id as string;
     const before = executes();
+    const stored = await redisSnapshot();
     const refused = await execute(1, quoteId, 'countries-new-1');
     expect(refused.errors?.map((e) => e.extensions)).toEqual([
       { code: 'BAD_USER_INPUT', issues: [{ path: 'input.recipient.msisdn', message: 'Msisdn must be a number of +225: this gateway pays out to no other country.' }] },
     ]);
     expect(executes()).toBe(before);
+    // Bad input changes nothing (design §6.7): the caller's mutation budget is not charged either.
+    expect(await redisSnapshot()).toEqual(stored);
     // The key was not claimed: the instance that pays Cameroon pays it, once.
     const paid = await execute(0, quoteId, 'countries-new-1');
     expect(paid.data?.executeDisbursement.__typename).toBe('Payout');

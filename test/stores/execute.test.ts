@@ -63,6 +63,27 @@ describe.each(IMPLEMENTATIONS)('execute store (%s)', (kind) => {
       await expect(stores.rateLimiter.take(rateLimit)).resolves.toMatchObject({ allowed: false });
     });
 
+    it('refused whatever the quote says (bad input): quote_refused before the rate limit is charged, no record', async () => {
+      const { stores } = h();
+      await stores.quotes.put(QUOTE, 3_600);
+      const rateLimit = { key: 'mutations:erin', limit: 1, windowMs: 60_000 };
+      const result = await stores.execute.begin(begin({ rateLimit, quoteCheck: check({ refuse: true }) }));
+      expect(result).toEqual({ kind: 'quote_refused', quote: undefined });
+      await expect(stores.idempotency.get('s1')).resolves.toBeUndefined();
+      // The one slot of the budget is still there.
+      await expect(stores.rateLimiter.take(rateLimit)).resolves.toMatchObject({ allowed: true });
+    });
+
+    it('refused whatever the quote says, but the key has a record: it replays, and the rate limit is charged', async () => {
+      const { stores } = h();
+      await stores.execute.begin(begin());
+      await stores.idempotency.complete({ scope: 's1', lockOwner: 'i1:a', result: '{"x":1}', recordTtlSeconds: 60 });
+      const rateLimit = { key: 'mutations:frank', limit: 1, windowMs: 60_000 };
+      const replay = await stores.execute.begin(begin({ rateLimit, idempotency: claim({ lockOwner: 'i1:b' }), quoteCheck: check({ refuse: true }) }));
+      expect(replay).toMatchObject({ kind: 'begun', begun: { kind: 'completed', result: '{"x":1}' } });
+      await expect(stores.rateLimiter.take(rateLimit)).resolves.toMatchObject({ allowed: false });
+    });
+
     it('a quote that can be executed: the key is claimed as without the check', async () => {
       const { stores } = h();
       await stores.quotes.put(QUOTE, 3_600);

@@ -260,6 +260,8 @@ return {allowed, value}
  * ARGV: now ms, limit, window ms, cost, then idempotency_begin's fingerprint, lock owner, lock ttl ms,
  * record ttl s, upstream key, then the quote check's owner, recipient ('' and '': no check) and refuse
  * flag ('1': refuse a key with no record whatever the quote says). A
+ * refused key with no record (the refuse flag: the request is bad input) returns {2, ''} before the rate
+ * limit is charged, having written nothing. A
  * refused rate limit returns {0, retry after ms} and writes nothing else; a key with no record whose
  * quote fails the check (missing, another caller's or recipient's, expired at now) returns
  * {2, quote json or ''} and claims nothing; otherwise {1, quote json or '', idempotency_begin's reply...}.
@@ -268,6 +270,7 @@ export const EXECUTE_BEGIN = new LuaScript(
   'execute_begin',
   `${RATE_LIMIT_FUNCTION}${IDEMPOTENCY_BEGIN_FUNCTION}
 local now = tonumber(ARGV[1])
+if ARGV[12] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return {2, ''} end
 local allowed, value = rate_limit(KEYS[1], now, tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 if allowed == 0 then return {0, value} end
 local quote = redis.call('GET', KEYS[2]) or ''
