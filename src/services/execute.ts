@@ -180,9 +180,12 @@ async function acquiredExecute(
   recipientRefusal: Error | undefined,
 ): Promise<Payout> {
   const { stores, settings, log } = deps;
-  const complete = async (outcome: StoredOutcome) => {
-    await stores.idempotency.complete({ scope, lockOwner, result: JSON.stringify(outcome), recordTtlSeconds: settings.idempotencyTtlSeconds });
-  };
+  /** Whether the outcome is now the key's: false when the write failed or this attempt no longer holds the lock. */
+  const complete = (outcome: StoredOutcome): Promise<boolean> =>
+    stores.idempotency.complete({ scope, lockOwner, result: JSON.stringify(outcome), recordTtlSeconds: settings.idempotencyTtlSeconds }).catch((err: unknown) => {
+      log.warn({ err: errSummary(err) }, 'could not store the outcome of an execute');
+      return false;
+    });
 
   // Checks that need no upstream call: the quote must be this caller's, unexpired, for this recipient.
   // A resumed attempt follows one that may have reached ZoPay: only ZoPay knows whether it paid (its
@@ -210,7 +213,8 @@ async function acquiredExecute(
   } catch (err) {
     const mapped = translate(err);
     // A resumed attempt follows one that may have reached ZoPay, and ZoPay may check the quote, the
-    // balance or the key before it replays a payout it made (zopay-api.md §9 #8): a refusal then says
+    // balance or the key before it replays a payout it made (zopay-api.md §8 #8: its docs say both
+    // "replays" and "409 on a duplicate key"; §9 #9 assumes a replay, in no stated order): a refusal then says
     // nothing sure about the first attempt. Answering "quote used", "key reused" or "nothing was paid"
     // could start a second payment, so a resumed attempt's refusal keeps the outcome unknown (below).
     if (!resumed && mapped instanceof BusinessError) {
@@ -222,7 +226,15 @@ async function acquiredExecute(
         throw mapped;
       }
       // ZoPay answered the first attempt: a definite business outcome, stored and replayed for this key.
-      await complete({ v: 1, kind: 'error', code: mapped.code, message: mapped.message }).catch((e: unknown) => log.warn({ err: errSummary(e) }, 'could not store business outcome'));
+      // It is the answer only once it is stored. A key whose record still says "locked" (the write
+      // failed, or a stall outlived the lock and another attempt took the key) is resumed by a retry,
+      // and that retry may pay (the balance was topped up since, say): a caller told "insufficient
+      // balance" would by then have paid again with a new key (as the README tells it to). Until the
+      // refusal is the key's recorded outcome, the key's outcome is unknown.
+      if (!(await complete({ v: 1, kind: 'error', code: mapped.code, message: mapped.message }))) {
+        log.warn({ code: mapped.code }, 'ZoPay refused an execute but its key does not record it; client told to retry with the same key');
+        throw upstreamUnavailableError({ retrySafe: true, outcomeUnknown: true });
+      }
       throw mapped;
     }
     // A resumed attempt is uncertain whatever this try says: an earlier one may have reached ZoPay.

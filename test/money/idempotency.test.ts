@@ -92,6 +92,39 @@ describe('exactly one payout per (caller, idempotency key)', () => {
     expect(executes().length).toBe(before);
   });
 
+  it("does not answer ZoPay's refusal as final until the key records it: a write that failed leaves the outcome unknown, never a business error a later retry could contradict", async () => {
+    // A refusal recorded as usual first: Redis then knows the script that records one (a hung EVALSHA
+    // of a script it does not know would fail on resume, and the retry below would find the key locked).
+    const warm = await execute(0, alice, await quote(alice, '+237670000002', '2000000'), 'unrecorded-0', '+237670000002');
+    expect(warm.data?.executeDisbursement.__typename).toBe('InsufficientBalanceError');
+    const quoteId = await quote(alice, '+237670000002', '2000000'); // more than the wallet holds
+    // ZoPay takes a moment to refuse; meanwhile Redis hangs, so the refusal cannot be recorded.
+    stack.sandbox.faults.inject({ route: 'execute', kind: 'slow', delayMs: 800, times: 1 });
+    const before = executes().length;
+    const pending = execute(0, alice, quoteId, 'unrecorded-1', '+237670000002');
+    await new Promise((r) => setTimeout(r, 300));
+    redis.pause();
+    let first: Awaited<typeof pending>;
+    try {
+      first = await pending;
+    } finally {
+      redis.resume();
+    }
+    expect(executes().length).toBe(before + 1);
+    // Told "insufficient balance", a client tops up and pays with a new key; were this key retried
+    // afterwards (its record still "locked"), it would resume and pay too.
+    expect(first.data?.executeDisbursement).toBeUndefined();
+    expect(first.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retrySafe: true, outcomeUnknown: true });
+    // Redis ran the write that was on its socket once it resumed: the refusal is now the key's recorded
+    // outcome, and the retry the client was told to make gets it, from either instance, sending nothing.
+    for (const instance of [1, 0]) {
+      const retry = await execute(instance, alice, quoteId, 'unrecorded-1', '+237670000002');
+      expect(retry.data?.executeDisbursement.__typename).toBe('InsufficientBalanceError');
+      expect(retry.extensions).toMatchObject({ idempotentReplay: true });
+    }
+    expect(executes().length).toBe(before + 1);
+  });
+
   it("sends nothing to ZoPay until a 429's retry_after has passed, and releases the key (nothing was sent), so the retry then executes", async () => {
     const quoteId = await quote(alice);
     stack.sandbox.faults.inject({ route: 'execute', kind: 'rate429', times: 1, retryAfterSeconds: 6 });
