@@ -10,21 +10,22 @@ import { renderGraphiQL } from 'graphql-yoga';
  */
 export const GRAPHIQL_ASSET_PREFIX = '/graphiql/';
 
-const ASSETS: Record<string, string> = {
-  'graphiql.css': 'text/css; charset=utf-8',
-  'yoga-graphiql.umd.js': 'application/javascript; charset=utf-8',
-  'monacoeditorwork/editor.worker.bundle.js': 'application/javascript; charset=utf-8',
-  'monacoeditorwork/json.worker.bundle.js': 'application/javascript; charset=utf-8',
-  'monacoeditorwork/graphql.worker..bundle.js': 'application/javascript; charset=utf-8',
-};
+const ASSETS: ReadonlyMap<string, string> = new Map([
+  ['graphiql.css', 'text/css; charset=utf-8'],
+  ['yoga-graphiql.umd.js', 'application/javascript; charset=utf-8'],
+  ['monacoeditorwork/editor.worker.bundle.js', 'application/javascript; charset=utf-8'],
+  ['monacoeditorwork/json.worker.bundle.js', 'application/javascript; charset=utf-8'],
+  ['monacoeditorwork/graphql.worker..bundle.js', 'application/javascript; charset=utf-8'],
+]);
 
 const distDir = join(dirname(createRequire(import.meta.url).resolve('@graphql-yoga/graphiql/package.json')), 'dist');
 const cache = new Map<string, Buffer>();
 
 export async function serveGraphiQLAsset(path: string, res: ServerResponse): Promise<boolean> {
   const name = path.slice(GRAPHIQL_ASSET_PREFIX.length);
-  const type = ASSETS[name];
-  if (!type) return false;
+  // A Map, not an object: `constructor` or `__proto__` are not file names (they were a 500 here).
+  const type = ASSETS.get(name);
+  if (type === undefined) return false;
   let body = cache.get(name);
   if (!body) {
     body = await readFile(join(distDir, name));

@@ -31,6 +31,10 @@ describe('npm start with no configuration', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toContain('javascript');
     expect((await fetch(`${running.gateway.url}/graphiql/../package.json`)).status).toBe(404);
+    // Names an object has by inheritance are no assets either (they were a 500 and an error log line).
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      expect((await fetch(`${running.gateway.url}/graphiql/${name}`)).status).toBe(404);
+    }
   });
 
   it('streams a subscription the way GraphiQL asks for it (SSE over GET with its CSRF header)', async () => {
