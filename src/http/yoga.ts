@@ -180,8 +180,13 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
         // Over HTTP, a client that takes no stream gets its 406 (see above) before anything runs: the
         // answer must not depend on the payout (visible, foreign or unknown) nor hold a slot meanwhile.
         const ctx = args.contextValue as unknown as { request?: Request; wsViewer?: unknown };
-        if (ctx.wsViewer === undefined && ctx.request && !acceptsEventStream(ctx.request)) return setResultAndStopExecution(noResults());
-        setResultAndStopExecution(await sharedSubscribe(args));
+        const overHttp = ctx.wsViewer === undefined && ctx.request !== undefined;
+        if (overHttp && ctx.request && !acceptsEventStream(ctx.request)) return setResultAndStopExecution(noResults());
+        const result = await sharedSubscribe(args);
+        // One that cannot start (not found, unauthenticated, bad variables) is one result. Yoga would send
+        // it as JSON to an Accept of `*/*` or none; as a stream of one it is SSE (`next`, then `complete`),
+        // like every other subscription answer over HTTP (graphql-ws sends the same two frames).
+        setResultAndStopExecution(overHttp && !isAsyncIterable(result) ? streamOfOne(result) : result);
       },
     },
   ];
@@ -258,6 +263,11 @@ function acceptsEventStream(request: Request): boolean {
 
 /** A subscription that ends at once, never started: what the 406 path above receives. */
 async function* noResults(): AsyncGenerator<ExecutionResult> {}
+
+/** A single result as a stream that yields it and ends. */
+async function* streamOfOne(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
+  yield result;
+}
 
 /** 406, as Yoga answers, but with a GraphQL error saying how to subscribe. */
 function streamNotAcceptable(fetchAPI: { Response: typeof Response }, acceptable: readonly string[]): Response {

@@ -120,6 +120,34 @@ describe('a subscription asked for as plain JSON', () => {
     await waitFor(async () => (await activeSubscriptions()) === 0, 2_000, 'the stream released');
   });
 
+  it.each([
+    ['no Accept', undefined],
+    ['*/*', '*/*'],
+    ['text/event-stream', 'text/event-stream'],
+  ])('one that cannot start gets SSE too (%s): its error as a `next` event, then `complete`', async (_name, accept) => {
+    const other = await stack.token('accept-other', 'payouts:write');
+    const cases: [string, string, Record<string, string>][] = [
+      ['an unknown payout', 'po_does_not_exist', { authorization: `Bearer ${other}` }],
+      ["another caller's payout", payoutId, { authorization: `Bearer ${other}` }],
+      ['no token', payoutId, {}],
+    ];
+    for (const [what, id, auth] of cases) {
+      const res = await fetch(`${stack.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth, ...(accept ? { accept } : {}) },
+        body: JSON.stringify({ query: SUBSCRIPTION, variables: { id } }),
+      });
+      expect(res.headers.get('content-type'), what).toMatch(/^text\/event-stream/);
+      const text = await res.text();
+      const events = text.split('\n\n').map((frame) => frame.split('\n').find((l) => l.startsWith('event:'))).filter((e) => e !== undefined);
+      expect(events, what).toEqual(['event: next', 'event: complete']);
+      const data = text.split('\n').find((l) => l.startsWith('data: {'));
+      const code = (JSON.parse(data?.slice('data: '.length) ?? '{}') as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code;
+      expect(code, what).toBe(what === 'no token' ? 'UNAUTHENTICATED' : 'NOT_FOUND');
+    }
+    expect(await activeSubscriptions()).toBe(0);
+  });
+
   it('a query asked for in a media type the gateway does not serve still gets Yoga\'s plain 406', async () => {
     const res = await fetch(`${stack.gateway.url}/graphql`, {
       method: 'POST',
