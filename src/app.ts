@@ -157,7 +157,15 @@ export function buildApp(deps: AppDeps): App {
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (config.http.graphiql && req.method === 'GET' && path.startsWith(GRAPHIQL_ASSET_PREFIX) && (await serveGraphiQLAsset(path, res))) return;
     if (path === '/readyz') return readiness(res);
-    if (path !== yoga.graphqlEndpoint) return sendJson(res, 404, { error: 'not found' });
+    if (path !== yoga.graphqlEndpoint) {
+      // A route's path with another method (GET /webhooks/zopay): 405 and what it takes, not "no such path".
+      const allow = Object.keys(routes).flatMap((key) => (key.slice(key.indexOf(' ') + 1) === path ? [key.slice(0, key.indexOf(' '))] : []));
+      if (allow.length > 0) {
+        res.setHeader('allow', allow.join(', '));
+        return sendJson(res, 405, { error: 'method not allowed' });
+      }
+      return sendJson(res, 404, { error: 'not found' });
+    }
 
     // Media types are case-insensitive (RFC 9110 §8.3.1), Yoga's parsers match them as written:
     // `APPLICATION/JSON` would get a 415 and `TEXT/PLAIN` would pass for a type the CSRF check lets by.

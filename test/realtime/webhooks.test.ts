@@ -285,6 +285,17 @@ describe('POST /webhooks/zopay', () => {
     expect(res.status).toBe(413);
   });
 
+  it('answers another method on the webhook path with 405 and the method it takes; an unknown path stays 404', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await fetch(`${stack.gateway.url}/webhooks/zopay`, { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow'), method).toBe('POST');
+    }
+    const metrics = await fetch(`${stack.gateway.url}/metrics`, { method: 'POST' });
+    expect([metrics.status, metrics.headers.get('allow')]).toEqual([405, 'GET']);
+    expect((await fetch(`${stack.gateway.url}/webhooks/other`)).status).toBe(404);
+  });
+
   it('acknowledges events it does not handle', async () => {
     const raw = JSON.stringify({ event: 'settlement.generated', data: { settlement_id: 's1' }, timestamp: new Date().toISOString() });
     expect(await deliver(raw, { deliveryId: 's-1' })).toBe(200);
