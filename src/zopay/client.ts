@@ -17,7 +17,7 @@ import type {
   Quote,
   ZoPayApi,
 } from './types.js';
-import { parseExecuteResponse, parseGetPayoutResponse, parseListPayoutsResponse, parseQuoteResponse } from './wire.js';
+import { parseExecuteResponse, parseGetPayoutResponse, parseListPayoutsResponse, parseQuoteResponse, WireFormatError } from './wire.js';
 import { toMsisdn } from './wire-normalize.js';
 
 // The option types live in client-options.ts; re-exported here because they are the constructor's contract.
@@ -148,7 +148,13 @@ export class ZoPayClient implements ZoPayApi {
         path: `/api/v1/disbursements/${encodeURIComponent(id)}`,
         idempotent: true,
         priority: 'read',
-        parse: (res) => parseGetPayoutResponse(res.body),
+        parse: (res) => {
+          const payout = parseGetPayoutResponse(res.body);
+          // Another payout than the one asked for (a mixed-up cache or proxy on the way) is no answer:
+          // served or recorded under this id, it would show one caller's payout to another.
+          if (payout.id !== id) throw new WireFormatError('payout response (for another payout than the one asked for)');
+          return payout;
+        },
       },
       opts,
     );

@@ -34,6 +34,8 @@ let executeAnswer: { status: number; body: Record<string, unknown> } | undefined
 let quoteAnswer: { status: number; body: Record<string, unknown> } | undefined;
 /** When set, executes are read and never answered (ZoPay committed, or not: the gateway cannot tell). */
 let executeHangs = false;
+/** When set, every GET of a payout is answered with this payout (a mixed-up cache in front of ZoPay). */
+let misdirectTo: string | undefined;
 /** Everything the gateway logs (at info). */
 const logs = new LogCapture();
 
@@ -77,6 +79,7 @@ beforeAll(async () => {
         return send(200, { payouts: list, total: list.length, limit: 20, offset: 0, hasMore: false });
       }
       const m = /^\/api\/v1\/disbursements\/([\w-]+)$/.exec(req.url ?? '');
+      if (m?.[1] && misdirectTo !== undefined) return send(200, { payout: payouts.get(misdirectTo) });
       if (m?.[1] && payouts.has(m[1])) return send(200, { payout: payouts.get(m[1]) });
       return send(404, { error: 'Not Found', message: 'Not found', code: 'NOT_FOUND' });
     });
@@ -123,6 +126,32 @@ describe('against an independently written ZoPay-compatible server', () => {
     expect(Object.keys(execute)).toEqual(['quote_id', 'idempotency_key', 'recipient']);
     expect(execute['recipient']).toEqual({ msisdn: '+237670000001' });
     expect(Object.keys(JSON.parse(seen[0]?.body ?? '{}') as object)).toEqual(['gateway', 'transaction_type', 'amount', 'currency', 'recipient']);
+  });
+
+  it('a read answered with another payout than the one asked for serves nothing of it and records nothing', async () => {
+    const owner = await mintToken(TEST_JWT_SECRET, { sub: 'indep-owner', scope: 'payouts:write' });
+    const q = await gql<{ createQuote: { id: string } }>(gateway.url, QUOTE, quoteInput(), owner);
+    const e = await gql<{ executeDisbursement: { id: string } }>(
+      gateway.url,
+      EXECUTE,
+      { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'indep-mixed-1', recipient: { msisdn: '+237670000001' } } },
+      owner,
+    );
+    const theirs = e.data?.executeDisbursement.id as string;
+    const before = await gateway.state.stores.payouts.get(theirs);
+    const backOffice = await mintToken(TEST_JWT_SECRET, { sub: 'indep-ops', scope: 'payouts:read' });
+    misdirectTo = theirs;
+    try {
+      const asked = 'b3f1c0de-0000-4000-8000-000000000001';
+      const res = await gql<{ payout: unknown }>(gateway.url, PAYOUT, { id: asked }, backOffice);
+      expect(res.data?.payout ?? null).toBeNull();
+      expect(res.errors?.map((err) => err.extensions?.['code'])).toEqual(['UPSTREAM_UNAVAILABLE']);
+      expect(JSON.stringify(res)).not.toContain(theirs);
+      await expect(gateway.state.stores.payouts.get(asked)).resolves.toBeUndefined();
+      expect(await gateway.state.stores.payouts.get(theirs)).toEqual(before);
+    } finally {
+      misdirectTo = undefined;
+    }
   });
 
   it('ZoPay refusing the gateway itself (401: clock, key or secret) is UPSTREAM_UNAVAILABLE, retry-safe and not retried; the key is free again', async () => {

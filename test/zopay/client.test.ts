@@ -410,6 +410,12 @@ describe('ZoPayClient: responses and the circuit breaker', () => {
     expect(transport.requests).toHaveLength(1);
   });
 
+  it("refuses a GET answered with another payout than the one asked for, as a bad response", async () => {
+    const { client } = setup([reply(200, { payout: { id: 'p-1', status: 'SUCCESS' } })]);
+    const err = await rejection(client.getPayout('p-2'));
+    expect(err).toBeInstanceOf(ZoPayBadResponseError);
+  });
+
   it('maps a GET 404 to ZoPayNotFoundError', async () => {
     const { client } = setup([reply(404, { error: 'Not Found', code: 'NOT_FOUND' })]);
     const err = await rejection(client.getPayout('nope'));
