@@ -72,6 +72,11 @@ describe('parseWebhookEvent: payout events (§5.4)', () => {
     expect(event.kind === 'payout' && event.payout.failure).toEqual({ code: 'INVALID_MSISDN', message: 'Invalid recipient' });
   });
 
+  it('drops a created_at or completed_at that is no date', () => {
+    const event = parse({ ...COMPLETED, data: { ...COMPLETED.data, created_at: 'yesterday-ish', completed_at: 'now' } });
+    expect(event.kind === 'payout' && [event.payout.createdAt, event.payout.completedAt]).toEqual([undefined, undefined]);
+  });
+
   it('takes the status from the event name and keeps the raw status string', () => {
     const event = parse({ ...COMPLETED, data: { ...COMPLETED.data, status: 'COMPLETED' } });
     expect(event.kind === 'payout' && [event.payout.status, event.payout.rawStatus]).toEqual(['SUCCESS', 'COMPLETED']);

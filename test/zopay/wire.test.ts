@@ -189,6 +189,12 @@ describe('GET payout (§3.4)', () => {
     expect(payout.failure).toEqual({ message: 'Declined' });
   });
 
+  it('drops a createdAt or completedAt that is no date (it would go out as a DateTime), keeping a null completedAt', () => {
+    const payout = parseGetPayoutResponse(json({ payout: { ...GET_DOC.payout, createdAt: 'not a date', completedAt: 'soon' } }));
+    expect([payout.createdAt, payout.completedAt]).toEqual([undefined, undefined]);
+    expect(parseGetPayoutResponse(json({ payout: { ...GET_DOC.payout, completedAt: null } })).completedAt).toBeNull();
+  });
+
   it('drops an unknown gateway instead of guessing', () => {
     expect(parseGetPayoutResponse(json({ payout: { ...GET_DOC.payout, gateway: 'WAVE' } })).gateway).toBeUndefined();
   });
