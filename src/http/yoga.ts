@@ -182,11 +182,17 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
         const ctx = args.contextValue as unknown as { request?: Request; wsViewer?: unknown };
         const overHttp = ctx.wsViewer === undefined && ctx.request !== undefined;
         if (overHttp && ctx.request && !acceptsEventStream(ctx.request)) return setResultAndStopExecution(noResults());
-        const result = await sharedSubscribe(args);
-        // One that cannot start (not found, unauthenticated, bad variables) is one result. Yoga would send
-        // it as JSON to an Accept of `*/*` or none; as a stream of one it is SSE (`next`, then `complete`),
-        // like every other subscription answer over HTTP (graphql-ws sends the same two frames).
-        setResultAndStopExecution(overHttp && !isAsyncIterable(result) ? streamOfOne(result) : result);
+        setResultAndStopExecution(await sharedSubscribe(args));
+        if (!overHttp) return undefined;
+        return {
+          // One that cannot start (not found, unauthenticated, bad variables) is one result. Yoga would
+          // send it as JSON to an Accept of `*/*` or none; as a stream of one it is SSE (`next`, then
+          // `complete`), like every other subscription answer over HTTP (graphql-ws sends the same two
+          // frames). Wrapped here, after the earlier plugins' hooks (the metrics) have seen the result.
+          onSubscribeResult({ result, setResult }) {
+            if (!isAsyncIterable(result)) setResult(streamOfOne(result));
+          },
+        };
       },
     },
   ];

@@ -142,8 +142,16 @@ export class GatewayMetrics {
         if (result.errors?.length) operations.inc({ operation: 'rejected', type: 'unknown', outcome: 'error' });
       },
       onSubscribe({ args }) {
-        const operation = label(args.operationName ?? 'anonymous', caller(args.contextValue, true));
-        operations.inc({ operation, type: 'subscription', outcome: 'started' });
+        const name = args.operationName ?? 'anonymous';
+        operations.inc({ operation: label(name, caller(args.contextValue, true)), type: 'subscription', outcome: 'started' });
+        return {
+          // One that cannot start (not found, unauthenticated, bad variables) is a single result with
+          // errors, over graphql-ws and SSE alike: an error too, so refusals show up.
+          onSubscribeResult({ result }) {
+            if (Symbol.asyncIterator in result || !result.errors?.length) return;
+            operations.inc({ operation: label(name, caller(args.contextValue, false)), type: 'subscription', outcome: 'error' });
+          },
+        };
       },
     };
   }

@@ -22,6 +22,15 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
+/** Subscriptions counted as failed to start (graphql_operations_total, type subscription, outcome error). */
+async function subscriptionErrors(): Promise<number> {
+  const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('graphql_operations_total{') && l.includes('type="subscription"') && l.includes('outcome="error"'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
 async function activeSubscriptions(): Promise<number> {
   const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('graphql_subscriptions_active '));
@@ -131,6 +140,7 @@ describe('a subscription asked for as plain JSON', () => {
       ["another caller's payout", payoutId, { authorization: `Bearer ${other}` }],
       ['no token', payoutId, {}],
     ];
+    const errorsBefore = await subscriptionErrors();
     for (const [what, id, auth] of cases) {
       const res = await fetch(`${stack.gateway.url}/graphql`, {
         method: 'POST',
@@ -146,6 +156,8 @@ describe('a subscription asked for as plain JSON', () => {
       expect(code, what).toBe(what === 'no token' ? 'UNAUTHENTICATED' : 'NOT_FOUND');
     }
     expect(await activeSubscriptions()).toBe(0);
+    // Each is counted as a subscription that failed, so refusals show up in the metrics.
+    expect((await subscriptionErrors()) - errorsBefore).toBe(cases.length);
   });
 
   it('a query asked for in a media type the gateway does not serve still gets Yoga\'s plain 406', async () => {
