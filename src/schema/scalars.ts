@@ -1,28 +1,18 @@
 import { builder } from './builder.js';
 import { normalizeMsisdn } from '../lib/msisdn.js';
 import { canonicalDecimal, parseDecimal } from '../lib/decimal.js';
-
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?(Z|[+-](\d{2}):(\d{2}))$/;
-
-function daysInMonth(year: number, month: number): number {
-  // Day 0 of the next month is this month's last day (leap years included).
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
+import { readIsoInstant } from '../lib/instant.js';
 
 export const DateTimeScalar = builder.scalarType('DateTime', {
   description: 'An ISO-8601 instant in UTC, e.g. "2026-01-15T10:00:00.000Z".',
   serialize: (value) => String(value),
   parseValue: (value) => {
-    const m = typeof value === 'string' ? ISO_INSTANT.exec(value) : null;
-    if (!m) throw new TypeError('DateTime must be an ISO-8601 string such as "2026-01-15T10:00:00Z"');
-    // Date.parse rolls an impossible day over (Feb 31 becomes Mar 3) and takes 24:00: a filter bound the
-    // client did not mean. Every field must name a real calendar date and clock time.
-    const n = (i: number) => Number(m[i] ?? 0);
-    const [month, day] = [n(2), n(3)];
-    const real = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(n(1), month) && n(4) <= 23 && n(5) <= 59 && n(6) <= 59 && n(8) <= 23 && n(9) <= 59;
-    const ms = Date.parse(m[0]);
-    if (!real || Number.isNaN(ms)) throw new TypeError('DateTime is not a real instant: no such calendar date, clock time or UTC offset');
-    return new Date(ms).toISOString();
+    // Every field must name a real calendar date and clock time: Date.parse would roll an impossible day
+    // over (Feb 31 becomes Mar 3) and take 24:00, a filter bound the client did not mean.
+    const read = typeof value === 'string' ? readIsoInstant(value) : ({ ok: false, reason: 'format' } as const);
+    if (!read.ok && read.reason === 'format') throw new TypeError('DateTime must be an ISO-8601 string such as "2026-01-15T10:00:00Z"');
+    if (!read.ok) throw new TypeError('DateTime is not a real instant: no such calendar date, clock time or UTC offset');
+    return new Date(read.ms).toISOString();
   },
 });
 

@@ -189,9 +189,32 @@ describe('GET payout (§3.4)', () => {
     expect(payout.failure).toEqual({ message: 'Declined' });
   });
 
-  it('drops a createdAt or completedAt that is no date (it would go out as a DateTime), keeping a null completedAt', () => {
-    const payout = parseGetPayoutResponse(json({ payout: { ...GET_DOC.payout, createdAt: 'not a date', completedAt: 'soon' } }));
+  it.each([
+    ['no date', 'not a date'],
+    ['a number Date.parse takes', '1'],
+    ['words with a number Date.parse takes', 'soon 12'],
+    ['a time without an offset (in which zone?)', '2024-01-15 10:00:00'],
+    ['a date without a time', '2024-01-15'],
+    ['a day that does not exist', '2024-02-31T10:00:00Z'],
+    ['hour 24', '2024-01-15T24:00:00Z'],
+  ])('drops a createdAt or completedAt that is %s: it would go out as a DateTime', (_name, text) => {
+    const payout = parseGetPayoutResponse(json({ payout: { ...GET_DOC.payout, createdAt: text, completedAt: text } }));
     expect([payout.createdAt, payout.completedAt]).toEqual([undefined, undefined]);
+  });
+
+  it.each([
+    ['UTC with milliseconds, as ZoPay documents', '2024-01-15T10:00:00.000Z', '2024-01-15T10:00:00.000Z'],
+    ['UTC without a fraction', '2024-01-15T10:00:00Z', '2024-01-15T10:00:00.000Z'],
+    ['microseconds', '2024-01-15T10:00:00.123456Z', '2024-01-15T10:00:00.123Z'],
+    ['an offset with a colon', '2024-01-15T11:30:00+01:30', '2024-01-15T10:00:00.000Z'],
+    ['an offset without one', '2024-01-15T05:00:00-0500', '2024-01-15T10:00:00.000Z'],
+    ['a leap day', '2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+  ])('keeps a timestamp written with %s, as the same instant in UTC', (_name, text, utc) => {
+    const payout = parseGetPayoutResponse(json({ payout: { ...GET_DOC.payout, createdAt: text, completedAt: text } }));
+    expect([payout.createdAt, payout.completedAt]).toEqual([utc, utc]);
+  });
+
+  it('keeps a null completedAt (not completed)', () => {
     expect(parseGetPayoutResponse(json({ payout: { ...GET_DOC.payout, completedAt: null } })).completedAt).toBeNull();
   });
 
