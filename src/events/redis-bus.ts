@@ -141,9 +141,22 @@ export class RedisEventBus implements EventBus {
       }
       state.subscribed = true;
     } else if (!wanted && state.subscribed) {
-      if (this.sub.status === 'ready') await this.sub.unsubscribe(channel);
+      // No longer known to be live, whatever the UNSUBSCRIBE's fate: one that timed out (a hung Redis)
+      // still runs when the server resumes. Left "subscribed", the channel would take the next listener
+      // without a SUBSCRIBE and deliver it nothing; now that listener subscribes again (SUBSCRIBE is
+      // idempotent, and it runs after the UNSUBSCRIBE on the same connection).
       state.subscribed = false;
+      try {
+        if (this.sub.status === 'ready') await this.sub.unsubscribe(channel);
+      } finally {
+        this.forgetIfIdle(channel, state);
+      }
+      return;
     }
+    this.forgetIfIdle(channel, state);
+  }
+
+  private forgetIfIdle(channel: string, state: ChannelState): void {
     if (state.listeners.size === 0 && !state.subscribed && this.channels.get(channel) === state) {
       this.channels.delete(channel);
     }

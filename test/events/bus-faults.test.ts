@@ -65,6 +65,24 @@ describe('event bus while Redis fails (T31, T32)', () => {
     expect(bus.stats()).toMatchObject({ channels: 1, listeners: 1 });
   });
 
+  it('subscribes again after an UNSUBSCRIBE that timed out on a hung Redis and ran once it resumed: the next listener is live', async () => {
+    const bus = await h.bus();
+    const channel = `${PREFIX}payout:po_hung`;
+    const off = await bus.subscribe('po_hung', () => undefined);
+    h.server().pause();
+    try {
+      await off(); // times out (the command timeout), swallowed
+    } finally {
+      h.server().resume();
+    }
+    await vi.waitFor(async () => expect(await h.server().numSub(channel)).toBe(0), { timeout: 5_000, interval: 20 });
+    const r = recorder();
+    await bus.subscribe('po_hung', r.listener);
+    expect(await h.server().numSub(channel)).toBe(1);
+    await bus.publish(payout('po_hung', 'SUCCESS'));
+    await vi.waitFor(() => expect(r.received).toEqual([payout('po_hung', 'SUCCESS')]));
+  });
+
   it('keeps resync listeners isolated from each other', async () => {
     const errors: unknown[] = [];
     const bus = await h.bus({ onResyncError: (err) => errors.push(err) });
