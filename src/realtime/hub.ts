@@ -171,18 +171,24 @@ export class PayoutHub {
       if (known) this.deliver(known);
       return;
     }
+    let refreshed: Awaited<ReturnType<HubDeps['refresh']>> = undefined;
     try {
-      const refreshed = await this.deps.refresh(payoutId);
-      if (!refreshed) return;
-      this.deliver(refreshed.payout);
-      if (refreshed.advanced) {
-        // Other instances' subscribers learn it too (if this publish fails, from the store next interval).
-        await this.deps.bus.publish(refreshed.payout).catch(() => undefined);
-      }
+      refreshed = await this.deps.refresh(payoutId);
     } catch (err) {
       await claim.release().catch(() => undefined);
       this.deps.log.debug({ err: String(err), payoutId }, 'reconcile failed; will retry next interval');
     }
+    if (refreshed) {
+      this.deliver(refreshed.payout);
+      // Other instances' subscribers learn it too (if this publish fails, from the store next interval).
+      if (refreshed.advanced) await this.deps.bus.publish(refreshed.payout).catch(() => undefined);
+      return;
+    }
+    // ZoPay could not be read (5xx, the breaker open, the read budget spent) or does not find it: what
+    // the store knows may still be news here, as when another instance holds the lease (a webhook
+    // recorded elsewhere whose publish never reached this instance).
+    const known = await this.deps.known(payoutId).catch(() => undefined);
+    if (known) this.deliver(known);
   }
 
   async close(): Promise<void> {

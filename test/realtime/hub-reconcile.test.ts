@@ -67,4 +67,20 @@ describe('reconciling across instances', () => {
     await until(() => seenY.includes('SUCCESS'), 2_000, 'the stored final');
     expect(readsByY).toBe(0);
   });
+
+  it.each([
+    ['fails (5xx, the breaker open, the read budget spent)', () => Promise.reject(new Error('ZoPay unavailable'))],
+    ['finds nothing', () => Promise.resolve(undefined)],
+  ] as const)('an instance that wins the lease but whose ZoPay read %s delivers what the store knows', async (_name, refresh) => {
+    const shared = { bus: new MemoryEventBus(), leases: new MemoryLeaseStore({ now: () => Date.now() }) };
+    let reads = 0;
+    // Alone: it wins the lease every interval. A webhook recorded the final on another instance, whose
+    // publish never reached this one.
+    const x = instance(shared, { refresh: () => (reads++, refresh()), known: () => Promise.resolve(at('SUCCESS')) });
+    const seen: string[] = [];
+    await x.watch('po-rec', (p) => seen.push(p.status));
+    await until(() => seen.includes('SUCCESS'), 2_000, 'the stored final');
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(seen.filter((st) => st === 'SUCCESS')).toHaveLength(1);
+  });
 });
