@@ -290,6 +290,26 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}, log: Logger 
     await Promise.allSettled([...subscriberTasks]);
     phase('subscribers');
 
+    // ---- ZoPay reachable from every instance again ----------------------------------------------
+    // "Once everything is over" includes each instance's circuit breaker. One opened by the last faults
+    // stays open for ZOPAY_BREAKER_COOLDOWN_MS, and meanwhile a read serves the status the instance
+    // holds without asking ZoPay, as designed: a final read then would judge the breaker, not the
+    // gateway's records. Each instance gets its probe (a one-item list read) once its circuit is
+    // half-open, and the final reads start when every circuit is closed and no 429 holds calls back.
+    const circuitsDeadline = Date.now() + 45_000;
+    for (;;) {
+      const states = await Promise.all(instances.map(async (g) => ({ url: g.url, upstream: await upstreamOf(g.url) })));
+      const waiting = states.filter(({ upstream }) => upstream?.circuit !== 'closed' || (upstream.pausedForMs ?? 0) > 0);
+      if (waiting.length === 0 || Date.now() > circuitsDeadline) break;
+      await Promise.all(
+        waiting
+          .filter(({ upstream }) => upstream?.circuit === 'half-open')
+          .map(({ url }) => http.post(url, 'query Probe { payouts(first: 1) { totalCount } }', {}, watcherToken, 10_000)),
+      );
+      await sleep(500);
+    }
+    phase('circuits closed');
+
     // ---- final reads: what an owner sees once everything is over ----------------------------------
     const readRng = rng.fork('final-reads');
     const withPayout = records.keys.filter((k): k is KeyRecord => k !== undefined && k.observations.some((o) => o.kind === 'payout'));
@@ -563,4 +583,14 @@ export function commandLine(o: ChaosOptions): string {
   if (o.gatewayKills !== 1) parts.push(`--gateway-kills ${o.gatewayKills}`);
   if (o.gatewayRestarts !== 1) parts.push(`--gateway-restarts ${o.gatewayRestarts}`);
   return parts.join(' ');
+}
+
+/** An instance's ZoPay state as /readyz shows it; undefined when it does not answer. */
+async function upstreamOf(url: string): Promise<{ circuit?: string; pausedForMs?: number } | undefined> {
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    return ((await res.json()) as { upstream?: { circuit?: string; pausedForMs?: number } }).upstream;
+  } catch {
+    return undefined;
+  }
 }
