@@ -537,11 +537,16 @@ export class PayoutService {
       const lastRead = ids.length > 0 ? args.offset + ids.length - 1 : undefined;
       return { items, ...(lastRead === undefined ? {} : { lastRead }), totalCount: total, hasNextPage: args.offset + ids.length < total };
     }
-    // A filter is applied here, over the caller's most recent OWNED_FILTER_SCAN payouts.
+    // A filter is applied here, over the caller's most recent OWNED_FILTER_SCAN payouts. A position is
+    // the payout's place in the owner index, not in the filtered list: a payout that leaves the filter
+    // between two pages (a webhook) then moves no later one, so the next page neither skips nor repeats.
     const { ids } = await owned({ offset: 0, limit: OWNED_FILTER_SCAN });
-    const at = (payout: Payout, i: number): ListedPayout => ({ payout, position: args.offset + i });
-    const all = (await this.fetchPayouts(ids)).filter((p): p is Payout => p !== null && matches(p, args.filter));
-    return { items: all.slice(args.offset, args.offset + args.first).map(at), totalCount: all.length, hasNextPage: args.offset + args.first < all.length };
+    const matching: ListedPayout[] = [];
+    (await this.fetchPayouts(ids)).forEach((payout, position) => {
+      if (payout !== null && matches(payout, args.filter)) matching.push({ payout, position });
+    });
+    const rest = matching.filter((m) => m.position >= args.offset);
+    return { items: rest.slice(0, args.first), totalCount: matching.length, hasNextPage: rest.length > args.first };
   }
 
   /** Business outcome → typed error; infrastructure → top-level code; anything else → masked. */

@@ -168,6 +168,35 @@ describe('payouts connection when the gateway knows better than ZoPay\'s list', 
 });
 
 describe('a caller without payouts:read pages its own payouts (the owner index)', () => {
+  it('under a filter, a payout that leaves it between two pages (a webhook) makes the next page skip nothing and repeat nothing', async () => {
+    const own = await stack.token('owner-filtered', 'payouts:write');
+    const mine: string[] = [];
+    for (let i = 0; i < 5; i++) mine.push(await pay(stack.gateway.url, own, `owner-filtered-${i}`, '+237670000005'));
+    const filter = { status: 'PROCESSING' };
+    const first = await gql<Page>(stack.gateway.url, LIST, { first: 2, filter }, own);
+    const page1 = first.data?.payouts as Page['payouts'];
+    expect(page1.totalCount).toBe(5);
+    const left = page1.edges[0]?.node.id as string;
+    // ZoPay's signed webhook: the first payout of page 1 failed, so it leaves the PROCESSING filter.
+    const raw = JSON.stringify({
+      event: 'payout.failed',
+      data: { payout_id: left, merchant_id: 'm', amount: '5000', currency: 'XAF', gateway: 'MTN_MOMO', recipient_msisdn: '237670000005', status: 'FAILED', fees: '75', total_deducted: '5075', created_at: new Date().toISOString() },
+      timestamp: new Date().toISOString(),
+    });
+    const headers = signedWebhookHeaders({ secret: SANDBOX_DEFAULTS.webhookSecret, rawBody: raw, event: 'payout.failed', deliveryId: `owner-filtered-${left}`, timestampMs: Date.now() });
+    expect((await fetch(`${stack.gateway.url}/webhooks/zopay`, { method: 'POST', headers, body: raw })).status).toBe(200);
+    const seen = page1.edges.map((e) => e.node.id);
+    let after = page1.pageInfo.endCursor;
+    for (let n = 0; n < 5 && after; n++) {
+      const res = await gql<Page>(stack.gateway.url, LIST, { first: 2, after, filter }, own);
+      const page = res.data?.payouts as Page['payouts'];
+      seen.push(...page.edges.map((e) => e.node.id));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    }
+    // Every payout still PROCESSING was listed once; the one that left was listed before it left.
+    expect([...seen].sort()).toEqual([...mine].sort());
+  });
+
   it('past its first 1,000 payouts too: every page has its payouts and a cursor to the next', async () => {
     const sub = 'owner-with-many';
     const own = await stack.token(sub, 'payouts:write');
