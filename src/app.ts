@@ -49,6 +49,11 @@ export interface AppDeps {
   shutdownDrainMs?: number;
   /** Shutdown step: complete live subscriptions (SSE responses then end by themselves). */
   endStreams?: () => Promise<void>;
+  /**
+   * Past the shutdown grace: cut the work still waiting (ZoPay calls) so that its requests answer, an
+   * execute with its retry-safe error, while their connections are still open.
+   */
+  cutInFlight?: () => Promise<void>;
   onClose?: () => Promise<void>;
 }
 
@@ -250,14 +255,20 @@ export function buildApp(deps: AppDeps): App {
       // retry-safe error. Neither is told `complete`: that would claim the final status was delivered.
       await ws.close();
       await deps.endStreams?.().catch(() => undefined);
-      if (inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, deps.shutdownGraceMs ?? 10_000);
+      const waitIdle = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
           idle = () => {
             clearTimeout(timer);
             resolve();
           };
         });
+      if (inFlight > 0) await waitIdle(deps.shutdownGraceMs ?? 10_000);
+      if (inFlight > 0 && deps.cutInFlight) {
+        // The requests cut here answer before their sockets close: a client whose execute was cut is
+        // told to retry with the same key, not left with a reset it could take for "nothing was sent".
+        await deps.cutInFlight().catch(() => undefined);
+        if (inFlight > 0) await waitIdle(1_000);
       }
       server.closeAllConnections();
       await closed;

@@ -151,6 +151,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     onFinalConflict: (source) => metrics.finalConflicts.inc({ source }),
   });
 
+  let cutting: Promise<void> | undefined;
+  const cutInFlight = (): Promise<void> =>
+    (cutting ??= (async () => {
+      const cut = transport.inFlight();
+      const executes = payouts.executesInFlight();
+      if (cut > 0 || executes > 0) log.warn({ cut, executes }, 'ZoPay calls still in flight after the shutdown grace period are cut; an execute among them is retried safely with the same key');
+      stopping.abort();
+      const unsettled = await payouts.settleExecutes(2_000);
+      if (unsettled > 0) log.error({ unsettled }, 'executes still running at shutdown: their keys stay locked until the lock expires, then a retry resumes with the same upstream key');
+    })());
   const app = buildApp({
     config,
     schema,
@@ -180,18 +190,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       store: () => state.ping(),
     },
     readinessInfo: () => ({ upstream: { circuit: breaker.state, pausedForMs: zopay.pausedForMs() } }),
+    // The grace period is over: a ZoPay call still waiting would hold the process until its own timeout.
+    // Cut every call (no more waits or retries either), then give the executes among them a moment to
+    // mark their keys unknown and answer (the app still holds their connections): a retry with the same
+    // key then resumes at once with the same upstream key (ZoPay replays the payout if it made one).
+    // Runs once, from the app before it closes the connections, or from onClose otherwise.
+    cutInFlight: () => cutInFlight(),
     onClose: async () => {
       await payouts.close();
-      // The grace period is over: a ZoPay call still waiting would hold the process until its own
-      // timeout. Cut every call (no more waits or retries either), then give the executes among them a
-      // moment to mark their keys unknown before the store closes: a retry with the same key then
-      // resumes at once with the same upstream key (ZoPay replays the payout if it made one).
-      const cut = transport.inFlight();
-      const executes = payouts.executesInFlight();
-      if (cut > 0 || executes > 0) log.warn({ cut, executes }, 'ZoPay calls still in flight after the shutdown grace period are cut; an execute among them is retried safely with the same key');
-      stopping.abort();
-      const unsettled = await payouts.settleExecutes(2_000);
-      if (unsettled > 0) log.error({ unsettled }, 'executes still running at shutdown: their keys stay locked until the lock expires, then a retry resumes with the same upstream key');
+      await cutInFlight();
       await (transport.inFlight() > 0 ? transport.destroy() : transport.close());
       await state.close();
     },
