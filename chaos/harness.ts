@@ -22,7 +22,7 @@ import { createService, freePort, killAllChildren, type ServiceProcess } from '.
 import { startWebhookProxy, type ProxyStats, type WebhookProxy } from './proxy.js';
 import { createRng } from './rng.js';
 import { startChaosRedis, type ChaosRedis } from './redis.js';
-import { HealthMonitor, type InstanceHealth } from './monitor.js';
+import { HealthMonitor, readReadyz, type InstanceHealth } from './monitor.js';
 
 const JWT_SECRET = 'chaos-harness-secret-that-is-at-least-32-characters';
 const WATCHER_SUB = 'chaos-backoffice';
@@ -298,8 +298,8 @@ export async function runChaos(partial: Partial<ChaosOptions> = {}, log: Logger 
     // half-open, and the final reads start when every circuit is closed and no 429 holds calls back.
     const circuitsDeadline = Date.now() + 45_000;
     for (;;) {
-      const states = await Promise.all(instances.map(async (g) => ({ url: g.url, upstream: await upstreamOf(g.url) })));
-      const waiting = states.filter(({ upstream }) => upstream?.circuit !== 'closed' || (upstream.pausedForMs ?? 0) > 0);
+      const states = await Promise.all(instances.map(async (g) => ({ url: g.url, upstream: (await readReadyz(g.url, 2_000))?.upstream })));
+      const waiting = states.filter(({ upstream }) => upstream?.circuit !== 'closed' || (typeof upstream.pausedForMs === 'number' && upstream.pausedForMs > 0));
       if (waiting.length === 0 || Date.now() > circuitsDeadline) break;
       await Promise.all(
         waiting
@@ -583,14 +583,4 @@ export function commandLine(o: ChaosOptions): string {
   if (o.gatewayKills !== 1) parts.push(`--gateway-kills ${o.gatewayKills}`);
   if (o.gatewayRestarts !== 1) parts.push(`--gateway-restarts ${o.gatewayRestarts}`);
   return parts.join(' ');
-}
-
-/** An instance's ZoPay state as /readyz shows it; undefined when it does not answer. */
-async function upstreamOf(url: string): Promise<{ circuit?: string; pausedForMs?: number } | undefined> {
-  try {
-    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-    return ((await res.json()) as { upstream?: { circuit?: string; pausedForMs?: number } }).upstream;
-  } catch {
-    return undefined;
-  }
 }

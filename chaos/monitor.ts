@@ -51,11 +51,8 @@ export class HealthMonitor {
   private async sample(url: string, i: number, seconds: number): Promise<void> {
     const h = this.health[i] as InstanceHealth;
     h.samples++;
-    let body: { checks?: Record<string, unknown>; upstream?: { circuit?: unknown; pausedForMs?: unknown } };
-    try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(900) });
-      body = (await res.json()) as typeof body;
-    } catch {
+    const body = await readReadyz(url, 900);
+    if (body === undefined) {
       h.unreachableS += seconds;
       return;
     }
@@ -74,5 +71,21 @@ export class HealthMonitor {
       if (last) last.to = Date.now();
     }
     this.lastBreakerOpen[i] = open;
+  }
+}
+
+/** What an instance's /readyz says: its checks, and its ZoPay circuit and 429 pause. */
+export interface Readiness {
+  checks?: Record<string, unknown>;
+  upstream?: { circuit?: unknown; pausedForMs?: unknown };
+}
+
+/** An instance's /readyz; undefined when it does not answer in time. */
+export async function readReadyz(url: string, timeoutMs: number): Promise<Readiness | undefined> {
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    return (await res.json()) as Readiness;
+  } catch {
+    return undefined;
   }
 }

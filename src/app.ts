@@ -102,6 +102,12 @@ export function buildApp(deps: AppDeps): App {
   });
 
   const routes = deps.routes ?? {};
+  /** The methods each route's path takes ("POST /webhooks/zopay": POST), for a 405's Allow. */
+  const methodsByPath = new Map<string, string[]>();
+  for (const key of Object.keys(routes)) {
+    const [method = '', path = ''] = key.split(' ');
+    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), method]);
+  }
   /** What the request handler knows of a request that the context and the routes need too. */
   const requests = new WeakMap<IncomingMessage, { id: string; gone: ClientGone }>();
   let draining = false;
@@ -164,8 +170,8 @@ export function buildApp(deps: AppDeps): App {
     if (path === '/readyz') return readiness(res);
     if (path !== yoga.graphqlEndpoint) {
       // A route's path with another method (GET /webhooks/zopay): 405 and what it takes, not "no such path".
-      const allow = Object.keys(routes).flatMap((key) => (key.slice(key.indexOf(' ') + 1) === path ? [key.slice(0, key.indexOf(' '))] : []));
-      if (allow.length > 0) {
+      const allow = methodsByPath.get(path);
+      if (allow) {
         res.setHeader('allow', allow.join(', '));
         return sendJson(res, 405, { error: 'method not allowed' });
       }

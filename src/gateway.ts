@@ -195,7 +195,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // mark their keys unknown and answer (the app still holds their connections): a retry with the same
     // key then resumes at once with the same upstream key (ZoPay replays the payout if it made one).
     // Runs once, from the app before it closes the connections, or from onClose otherwise.
-    cutInFlight: () => cutInFlight(),
+    cutInFlight,
     onClose: async () => {
       await payouts.close();
       await cutInFlight();

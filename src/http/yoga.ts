@@ -180,10 +180,10 @@ export function buildYoga(opts: YogaOptions): GatewayYoga {
         // Over HTTP, a client that takes no stream gets its 406 (see above) before anything runs: the
         // answer must not depend on the payout (visible, foreign or unknown) nor hold a slot meanwhile.
         const ctx = args.contextValue as unknown as { request?: Request; wsViewer?: unknown };
-        const overHttp = ctx.wsViewer === undefined && ctx.request !== undefined;
-        if (overHttp && ctx.request && !acceptsEventStream(ctx.request)) return setResultAndStopExecution(noResults());
+        const httpRequest = ctx.wsViewer === undefined ? ctx.request : undefined;
+        if (httpRequest && !acceptsEventStream(httpRequest)) return setResultAndStopExecution(noResults());
         setResultAndStopExecution(await sharedSubscribe(args));
-        if (!overHttp) return undefined;
+        if (!httpRequest) return undefined;
         return {
           // One that cannot start (not found, unauthenticated, bad variables) is one result. Yoga would
           // send it as JSON to an Accept of `*/*` or none; as a stream of one it is SSE (`next`, then

@@ -164,29 +164,22 @@ export class PayoutHub {
   private async reconcileOne(payoutId: string): Promise<void> {
     // A store that cannot answer must not stop the safety net for lost webhooks: read then.
     const claim = this.deps.claimReconcile ? await this.deps.claimReconcile(payoutId).catch(() => UNCLAIMED) : UNCLAIMED;
-    if (claim === undefined) {
-      // Another instance reads it this interval. What the store knows may still be news here (a webhook
-      // recorded elsewhere whose publish was lost): one store read, no ZoPay call.
-      const known = await this.deps.known(payoutId).catch(() => undefined);
-      if (known) this.deliver(known);
-      return;
+    if (claim !== undefined) {
+      const refreshed = await this.deps.refresh(payoutId).catch(async (err: unknown) => {
+        await claim.release().catch(() => undefined);
+        this.deps.log.debug({ err: String(err), payoutId }, 'reconcile failed; will retry next interval');
+        return undefined;
+      });
+      if (refreshed) {
+        this.deliver(refreshed.payout);
+        // Other instances' subscribers learn it too (if this publish fails, from the store next interval).
+        if (refreshed.advanced) await this.deps.bus.publish(refreshed.payout).catch(() => undefined);
+        return;
+      }
     }
-    let refreshed: Awaited<ReturnType<HubDeps['refresh']>> = undefined;
-    try {
-      refreshed = await this.deps.refresh(payoutId);
-    } catch (err) {
-      await claim.release().catch(() => undefined);
-      this.deps.log.debug({ err: String(err), payoutId }, 'reconcile failed; will retry next interval');
-    }
-    if (refreshed) {
-      this.deliver(refreshed.payout);
-      // Other instances' subscribers learn it too (if this publish fails, from the store next interval).
-      if (refreshed.advanced) await this.deps.bus.publish(refreshed.payout).catch(() => undefined);
-      return;
-    }
-    // ZoPay could not be read (5xx, the breaker open, the read budget spent) or does not find it: what
-    // the store knows may still be news here, as when another instance holds the lease (a webhook
-    // recorded elsewhere whose publish never reached this instance).
+    // Another instance reads it this interval, or ZoPay could not be read here (5xx, the breaker open,
+    // the read budget spent) or does not find it. What the store knows may still be news here (a webhook
+    // recorded elsewhere whose publish never reached this instance): one store read, no ZoPay call.
     const known = await this.deps.known(payoutId).catch(() => undefined);
     if (known) this.deliver(known);
   }

@@ -9,8 +9,8 @@ export const DateTimeScalar = builder.scalarType('DateTime', {
   parseValue: (value) => {
     // Every field must name a real calendar date and clock time: Date.parse would roll an impossible day
     // over (Feb 31 becomes Mar 3) and take 24:00, a filter bound the client did not mean.
-    const read = typeof value === 'string' ? readIsoInstant(value) : ({ ok: false, reason: 'format' } as const);
-    if (!read.ok && read.reason === 'format') throw new TypeError('DateTime must be an ISO-8601 string such as "2026-01-15T10:00:00Z"');
+    const read = typeof value === 'string' ? readIsoInstant(value) : undefined;
+    if (!read || (!read.ok && read.reason === 'format')) throw new TypeError('DateTime must be an ISO-8601 string such as "2026-01-15T10:00:00Z"');
     if (!read.ok) throw new TypeError('DateTime is not a real instant: no such calendar date, clock time or UTC offset');
     return new Date(read.ms).toISOString();
   },

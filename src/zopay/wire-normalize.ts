@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { GATEWAYS, PAYOUT_STATUSES, type Gateway, type PayoutFailure, type PayoutStatus } from './types.js';
-import { toUtcInstant } from '../lib/instant.js';
 
 /**
  * Field-level tolerance shared by every wire shape (zopay-api.md §8, §9 #12, #14, #24, #25).
@@ -65,12 +64,4 @@ export function toFailure(error: unknown, fallbackReason?: string | null): Payou
   }
   if (reason !== undefined) return { message: reason };
   return error === undefined ? undefined : null;
-}
-
-/**
- * An ISO-8601 instant in UTC ("2026-01-15T10:00:00.000Z", what the DateTime scalar promises), or
- * undefined when the value names none: not ISO-8601, no offset, or no such date or time.
- */
-export function toIsoInstant(raw: string | null | undefined): string | undefined {
-  return toUtcInstant(raw);
 }

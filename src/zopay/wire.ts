@@ -7,11 +7,11 @@ import {
   optionalString,
   toFailure,
   toGateway,
-  toIsoInstant,
   toMsisdn,
   toPayoutStatus,
   wireId,
 } from './wire-normalize.js';
+import { toUtcInstant } from '../lib/instant.js';
 
 /**
  * ZoPay's JSON as documented (zopay-api.md §3, §5.4), with the tolerance §8/§9 ask for, and the mappers
@@ -64,7 +64,7 @@ export function toQuote(wire: QuoteResponseWire, req: CreateQuoteRequest, nowMs:
   } catch (err) {
     throw new WireFormatError('quote response (amounts are not decimals)', err);
   }
-  const expiresAt = toIsoInstant(pick('expires_at')) ?? new Date(nowMs + DEFAULT_QUOTE_TTL_MS).toISOString();
+  const expiresAt = toUtcInstant(pick('expires_at')) ?? new Date(nowMs + DEFAULT_QUOTE_TTL_MS).toISOString();
   return {
     id,
     gateway: req.gateway,
@@ -140,8 +140,8 @@ export function payoutFromResource(wire: PayoutResourceWire, source: Extract<Pay
     gatewayFee: wire.gatewayFee,
     platformFee: wire.platformFee,
     totalAmount: wire.totalAmount,
-    createdAt: toIsoInstant(wire.createdAt),
-    completedAt: wire.completedAt === null ? null : toIsoInstant(wire.completedAt),
+    createdAt: toUtcInstant(wire.createdAt),
+    completedAt: wire.completedAt === null ? null : toUtcInstant(wire.completedAt),
     failure: toFailure(wire.error, wire.failureReason),
     merchantId: wire.merchantId,
     batchId: wire.batchId,
@@ -340,8 +340,8 @@ export function payoutFromWebhook(event: PayoutWebhookEventName, data: PayoutWeb
     recipientMsisdn: toMsisdn(data.recipient_msisdn),
     gatewayReference: data.gateway_reference,
     totalAmount: data.total_deducted,
-    createdAt: toIsoInstant(data.created_at),
-    completedAt: toIsoInstant(data.completed_at),
+    createdAt: toUtcInstant(data.created_at),
+    completedAt: toUtcInstant(data.completed_at),
     failure: toFailure(data.error, data.failure_reason),
     merchantId: data.merchant_id,
     batchId: data.batch_id,

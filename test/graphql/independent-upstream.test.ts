@@ -6,7 +6,7 @@ import { startGateway, type Gateway } from '../../src/gateway.js';
 import { mintToken } from '../../src/auth/tokens.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { LogCapture } from '../security/support.js';
-import { EXECUTE, PAYOUT, QUOTE, TEST_JWT_SECRET, gql, quoteInput } from '../helpers/gateway.js';
+import { EXECUTE, PAYOUT, QUOTE, TEST_JWT_SECRET, gql, pay, quoteInput } from '../helpers/gateway.js';
 
 /**
  * A ZoPay-compatible server written from zopay-api.md §2 alone (no project code): it rebuilds the
@@ -130,14 +130,7 @@ describe('against an independently written ZoPay-compatible server', () => {
 
   it('a read answered with another payout than the one asked for serves nothing of it and records nothing', async () => {
     const owner = await mintToken(TEST_JWT_SECRET, { sub: 'indep-owner', scope: 'payouts:write' });
-    const q = await gql<{ createQuote: { id: string } }>(gateway.url, QUOTE, quoteInput(), owner);
-    const e = await gql<{ executeDisbursement: { id: string } }>(
-      gateway.url,
-      EXECUTE,
-      { input: { quoteId: q.data?.createQuote.id, idempotencyKey: 'indep-mixed-1', recipient: { msisdn: '+237670000001' } } },
-      owner,
-    );
-    const theirs = e.data?.executeDisbursement.id as string;
+    const theirs = await pay(gateway.url, owner, 'indep-mixed-1');
     const before = await gateway.state.stores.payouts.get(theirs);
     const backOffice = await mintToken(TEST_JWT_SECRET, { sub: 'indep-ops', scope: 'payouts:read' });
     misdirectTo = theirs;

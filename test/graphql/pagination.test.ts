@@ -22,6 +22,18 @@ type Page = {
   };
 };
 
+/** ZoPay's signed `payout.failed` webhook for `id`, delivered to the gateway at `url`. */
+async function deliverFailure(url: string, id: string, deliveryId: string): Promise<void> {
+  const raw = JSON.stringify({
+    event: 'payout.failed',
+    data: { payout_id: id, merchant_id: 'm', amount: '5000', currency: 'XAF', gateway: 'MTN_MOMO', recipient_msisdn: '237670000005', status: 'FAILED', fees: '75', total_deducted: '5075', created_at: new Date().toISOString() },
+    timestamp: new Date().toISOString(),
+  });
+  const headers = signedWebhookHeaders({ secret: SANDBOX_DEFAULTS.webhookSecret, rawBody: raw, event: 'payout.failed', deliveryId, timestampMs: Date.now() });
+  const res = await fetch(`${url}/webhooks/zopay`, { method: 'POST', headers, body: raw });
+  expect(res.status).toBe(200);
+}
+
 beforeAll(async () => {
   stack = await startStack();
   token = await stack.token('pager', 'payouts:write payouts:read');
@@ -72,16 +84,7 @@ describe('payouts connection when the gateway knows better than ZoPay\'s list', 
   const listed: string[] = [];
   const FAILED_AT = [1, 3, 4, 5];
 
-  async function fail(id: string): Promise<void> {
-    const raw = JSON.stringify({
-      event: 'payout.failed',
-      data: { payout_id: id, merchant_id: 'm', amount: '5000', currency: 'XAF', gateway: 'MTN_MOMO', recipient_msisdn: '237670000005', status: 'FAILED', fees: '75', total_deducted: '5075', created_at: new Date().toISOString() },
-      timestamp: new Date().toISOString(),
-    });
-    const headers = signedWebhookHeaders({ secret: SANDBOX_DEFAULTS.webhookSecret, rawBody: raw, event: 'payout.failed', deliveryId: `lag-${id}`, timestampMs: Date.now() });
-    const res = await fetch(`${lagging.gateway.url}/webhooks/zopay`, { method: 'POST', headers, body: raw });
-    expect(res.status).toBe(200);
-  }
+  const fail = (id: string) => deliverFailure(lagging.gateway.url, id, `lag-${id}`);
 
   /** Follows endCursor while hasNextPage, checking on every page that the client can page on. */
   async function pageAll(first: number, filter?: Record<string, string>) {
@@ -178,13 +181,7 @@ describe('a caller without payouts:read pages its own payouts (the owner index)'
     expect(page1.totalCount).toBe(5);
     const left = page1.edges[0]?.node.id as string;
     // ZoPay's signed webhook: the first payout of page 1 failed, so it leaves the PROCESSING filter.
-    const raw = JSON.stringify({
-      event: 'payout.failed',
-      data: { payout_id: left, merchant_id: 'm', amount: '5000', currency: 'XAF', gateway: 'MTN_MOMO', recipient_msisdn: '237670000005', status: 'FAILED', fees: '75', total_deducted: '5075', created_at: new Date().toISOString() },
-      timestamp: new Date().toISOString(),
-    });
-    const headers = signedWebhookHeaders({ secret: SANDBOX_DEFAULTS.webhookSecret, rawBody: raw, event: 'payout.failed', deliveryId: `owner-filtered-${left}`, timestampMs: Date.now() });
-    expect((await fetch(`${stack.gateway.url}/webhooks/zopay`, { method: 'POST', headers, body: raw })).status).toBe(200);
+    await deliverFailure(stack.gateway.url, left, `owner-filtered-${left}`);
     const seen = page1.edges.map((e) => e.node.id);
     let after = page1.pageInfo.endCursor;
     for (let n = 0; n < 5 && after; n++) {
